@@ -1,0 +1,204 @@
+"""Small typed records of ActiveCampaign objects and the vocabulary of Engage's prompts.
+
+ActiveCampaign sends ids, flags and counters as JSON strings (sometimes ints); the ``from_api``
+constructors accept both and keep ids as strings, the way the API addresses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "AcList",
+    "Automation",
+    "CatalogKind",
+    "Contact",
+    "ErrorBehaviour",
+    "Field",
+    "InputKind",
+    "Interaction",
+    "PromptType",
+    "Tag",
+    "User",
+]
+
+
+class Interaction(StrEnum):
+    """The five interactions of a prompt that can carry actions, in Engage's order."""
+
+    ACCEPT = "accept"
+    SECONDARY_ACCEPT = "secondary_accept"
+    DECLINE = "decline"
+    DISMISS = "dismiss"
+    TIMEOUT = "timeout"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title()
+
+
+class PromptType(StrEnum):
+    MODAL = "modal"
+    INTERSTITIAL = "interstitial"
+    HORIZONTAL_BANNER = "horizontal_banner"
+    BOTTOM_BANNER = "bottom_banner"
+    VERTICAL_PANEL = "vertical_panel"
+    TILE = "tile"
+    TEXT_BAR = "text_bar"
+    NOTIFICATION = "notification"
+    VIDEO = "video"
+    INVISIBLE = "invisible"
+
+    @property
+    def label(self) -> str:
+        return "Popup / modal" if self is PromptType.MODAL else self.value.replace("_", " ").title()
+
+    @property
+    def has_buttons(self) -> bool:
+        return self is not PromptType.INVISIBLE
+
+
+class InputKind(StrEnum):
+    """Validation applied to a form input before anything is sent."""
+
+    EMAIL = "email"
+    TEXT = "text"
+    PHONE = "phone"
+    NUMBER = "number"
+
+
+class ErrorBehaviour(StrEnum):
+    STOP = "stop"
+    CONTINUE = "continue"
+
+
+class CatalogKind(StrEnum):
+    LISTS = "lists"
+    AUTOMATIONS = "automations"
+    FIELDS = "fields"
+    TAGS = "tags"
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> User:
+        return cls(
+            id=_str(data.get("id")),
+            username=_str(data.get("username")),
+            first_name=_str(data.get("firstName")),
+            last_name=_str(data.get("lastName")),
+            email=_str(data.get("email")),
+        )
+
+
+@dataclass(frozen=True)
+class AcList:
+    id: str
+    name: str
+    stringid: str
+    created: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> AcList:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")),
+            stringid=_str(data.get("stringid")),
+            created=_str(data.get("cdate")),
+        )
+
+
+@dataclass(frozen=True)
+class Automation:
+    id: str
+    name: str
+    active: bool
+    entered: int
+    multientry: bool
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Automation:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")),
+            active=_int(data.get("status")) == 1,
+            entered=_int(data.get("entered")),
+            multientry=_int(data.get("multientry")) == 1,
+        )
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    name: str
+    type: str
+    perstag: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Field:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("title")),
+            type=_str(data.get("type")),
+            perstag=_str(data.get("perstag")),
+        )
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: str
+    name: str
+    tag_type: str
+    description: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Tag:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("tag")),
+            tag_type=_str(data.get("tagType")),
+            description=_str(data.get("description")),
+        )
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Contact:
+        return cls(
+            id=_str(data.get("id")),
+            email=_str(data.get("email")),
+            first_name=_str(data.get("firstName")),
+            last_name=_str(data.get("lastName")),
+            phone=_str(data.get("phone")),
+        )

@@ -1,0 +1,224 @@
+"""Which ActiveCampaign account the console talks to, and every setting it reads.
+
+An account is an API URL plus an API key (both shown in ActiveCampaign under Settings >
+Developer). Operators paste all sorts of things; ``parse_api_url`` accepts the forms people
+actually copy and refuses the rest with a sentence saying what to paste instead.
+
+Precedence: ``AC_API_URL`` + ``AC_API_KEY`` in the environment, else the account saved from the
+Setup page, else the built-in sandbox. The key is kept only in the ``settings`` table and is
+masked everywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from .db import Database
+from .errors import SettingsError
+
+__all__ = [
+    "SETTINGS",
+    "AccountSettings",
+    "Setting",
+    "SettingsStore",
+    "mask_key",
+    "parse_api_key",
+    "parse_api_url",
+]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CONNECTOR_DB", "data/connector.db", "SQLite file for settings, prompts, catalog, log."
+    ),
+    Setting("AC_API_URL", "", "ActiveCampaign API URL; with AC_API_KEY overrides the Setup page."),
+    Setting("AC_API_KEY", "", "ActiveCampaign API key; with AC_API_URL overrides the Setup page."),
+    Setting("CONNECTOR_OPERATOR", "", "Name recorded as the operator in the action log."),
+)
+
+Source = Literal["sandbox", "saved", "environment"]
+
+_WHERE = "Settings > Developer in ActiveCampaign"
+_EXAMPLE = "https://youraccount.api-us1.com"
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_API_HOST = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.api-[a-z]{2}\d{1,2}\.com$")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def parse_api_url(raw: str) -> str:
+    """Normalise what an operator pasted to ``https://<account>.api-usN.com`` (no ``/api/3``).
+
+    Accepted: ``myaccount``, ``myaccount.api-us1.com``, ``https://myaccount.api-us2.com/``,
+    ``https://myaccount.api-us1.com/api/3``, and ``http://127.0.0.1:PORT`` / ``localhost`` for a
+    local sandbox. Raises ``SettingsError`` with what to paste instead.
+    """
+    text = raw.strip()
+    if not text:
+        raise SettingsError(f"Enter your API URL. Copy it from {_WHERE}; it looks like {_EXAMPLE}.")
+    candidate = text if "://" in text else f"https://{text}"
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(
+            f"“{text}” is not a URL. Paste the API URL from {_WHERE}, like {_EXAMPLE}.",
+            detail=str(exc),
+        ) from exc
+    host = (parts.hostname or "").lower()
+    path = parts.path.rstrip("/")
+    if parts.query or parts.fragment or parts.username or path not in ("", "/api/3"):
+        raise SettingsError(
+            f"“{text}” has extra parts. Paste only the API URL from {_WHERE}, like {_EXAMPLE}."
+        )
+    if parts.scheme not in ("http", "https"):
+        raise SettingsError(f"Use an https:// address: the API URL from {_WHERE}, like {_EXAMPLE}.")
+
+    if host in _LOOPBACK_HOSTS:
+        if port is None:
+            raise SettingsError(
+                f"Add the port of the local server, e.g. http://{host}:8600 "
+                "(python -m connector.sandbox prints it)."
+            )
+        netloc = f"[::1]:{port}" if ":" in host or host == "[::1]" else f"{host}:{port}"
+        return f"{parts.scheme}://{netloc}"
+
+    if "://" not in text and _ACCOUNT_NAME.match(host):
+        host = f"{host}.api-us1.com"
+    if host.endswith(".activehosted.com"):
+        account = host.removesuffix(".activehosted.com")
+        raise SettingsError(
+            f"{host} is the address of the ActiveCampaign web app, not the API. "
+            f"Paste the API URL from {_WHERE}; it usually looks like https://{account}.api-us1.com."
+        )
+    if not _API_HOST.match(host):
+        raise SettingsError(
+            f"“{text}” is not an ActiveCampaign API URL. Paste the API URL from {_WHERE}, "
+            f"like {_EXAMPLE}, or just your account name."
+        )
+    if parts.scheme != "https":
+        raise SettingsError(
+            f"ActiveCampaign only accepts https. Use https://{host} (plain http is only for a "
+            "local sandbox on 127.0.0.1 or localhost)."
+        )
+    if port not in (None, 443):
+        raise SettingsError(f"Remove the port: the API URL is https://{host}.")
+    return f"https://{host}"
+
+
+def parse_api_key(raw: str) -> str:
+    """Trim the key; refuse an empty one or one with spaces inside (a bad copy-paste)."""
+    key = raw.strip()
+    if not key:
+        raise SettingsError(f"Enter your API key. Copy it from {_WHERE}.")
+    if any(ch.isspace() for ch in key):
+        raise SettingsError(
+            "The API key has spaces or line breaks inside. Copy it again from "
+            f"{_WHERE} with the copy button next to it."
+        )
+    return key
+
+
+def mask_key(key: str) -> str:
+    """Show only the last four characters, so an operator can tell two keys apart."""
+    if len(key) <= 4:
+        return "•" * len(key)
+    return "•" * 8 + key[-4:]
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """The account in effect. ``repr`` never shows the key."""
+
+    api_url: str
+    api_key: str = field(repr=False)
+    source: Source
+    note: str = ""
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.source == "sandbox"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api_url).netloc
+
+    @property
+    def masked_key(self) -> str:
+        return mask_key(self.api_key)
+
+    @property
+    def label(self) -> str:
+        """How the account is named in the log and the sidebar."""
+        return "sandbox" if self.is_sandbox else self.host
+
+
+class SettingsStore:
+    """Saved account settings in the console database. Thread-safe."""
+
+    _URL, _KEY = "ac_api_url", "ac_api_key"
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def saved(self) -> tuple[str, str] | None:
+        with self._db.read() as conn:
+            rows = {
+                r["key"]: r["value"]
+                for r in conn["settings"].rows_where("key in (?, ?)", [self._URL, self._KEY])
+            }
+        if rows.get(self._URL) and rows.get(self._KEY):
+            return rows[self._URL], rows[self._KEY]
+        return None
+
+    def save(self, api_url: str, api_key: str) -> tuple[str, str]:
+        """Validate, normalise and store; returns what was stored."""
+        url, key = parse_api_url(api_url), parse_api_key(api_key)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db.write() as conn:
+            conn["settings"].upsert_all(
+                [
+                    {"key": self._URL, "value": url, "updated_at": now},
+                    {"key": self._KEY, "value": key, "updated_at": now},
+                ],
+                pk="key",
+            )
+        return url, key
+
+    def clear(self) -> None:
+        """Forget the saved account: the console goes back to the sandbox."""
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM settings WHERE key IN (?, ?)", [self._URL, self._KEY])
+
+    def effective(
+        self, sandbox_url: str, sandbox_key: str, env: Mapping[str, str] | None = None
+    ) -> AccountSettings:
+        env = os.environ if env is None else env
+        env_url, env_key = env.get("AC_API_URL", "").strip(), env.get("AC_API_KEY", "").strip()
+        note = ""
+        if env_url and env_key:
+            try:
+                return AccountSettings(
+                    parse_api_url(env_url), parse_api_key(env_key), "environment"
+                )
+            except SettingsError as exc:
+                note = f"AC_API_URL / AC_API_KEY ignored: {exc.message}"
+        elif env_url or env_key:
+            missing = "AC_API_KEY" if env_url else "AC_API_URL"
+            note = f"{missing} is not set, so the environment override is ignored: set both."
+        saved = self.saved()
+        if saved:
+            return AccountSettings(saved[0], saved[1], "saved", note)
+        return AccountSettings(sandbox_url, sandbox_key, "sandbox", note)

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "AcList",
+    "ActionType",
     "Automation",
     "CatalogKind",
     "Contact",
@@ -67,6 +68,14 @@ class InputKind(StrEnum):
     TEXT = "text"
     PHONE = "phone"
     NUMBER = "number"
+
+
+class ActionType(StrEnum):
+    """What an interaction can do in ActiveCampaign; ``actions.REGISTRY`` says how."""
+
+    ADD_CONTACT = "add_contact"
+    ADD_TO_LIST = "add_to_list"
+    ADD_TO_AUTOMATION = "add_to_automation"
 
 
 class ErrorBehaviour(StrEnum):

@@ -1,0 +1,220 @@
+"""``Console``: the console's state in one object, shared by the pages, the CLI and the tests.
+
+It opens the database, knows which account is in effect, hands out one ``AcClient`` per account
+(the built-in sandbox's talks to it in process) and builds runners. Thread-safe: the dashboard
+keeps one per process (``st.cache_resource``) for all browser sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from .catalog import Catalog, RefreshProgress
+from .client import AcClient
+from .db import Database
+from .log import ActionLog
+from .models import (
+    ActionType,
+    CatalogKind,
+    ErrorBehaviour,
+    InputKind,
+    Interaction,
+    PromptType,
+    User,
+)
+from .prompts import ActionConfig, FormInput, Prompt, PromptStore, custom_field_target
+from .runner import Runner
+from .sandbox import SANDBOX_URL, Sandbox
+from .settings import AccountSettings, SettingsStore, parse_api_key, parse_api_url
+
+__all__ = ["DEFAULT_DB", "Console"]
+
+DEFAULT_DB = "data/connector.db"
+_DEMO_SEEDED = "demo_prompts_seeded"
+
+
+class Console:
+    def __init__(
+        self,
+        db_path: str | Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        sandbox: Sandbox | None = None,
+    ) -> None:
+        self.env = os.environ if env is None else env
+        self.db = Database(db_path or self.env.get("CONNECTOR_DB") or DEFAULT_DB)
+        self.settings = SettingsStore(self.db)
+        self.prompts = PromptStore(self.db)
+        self.log = ActionLog(self.db)
+        self.catalog = Catalog(self.db)
+        self._sandbox = sandbox
+        self._lock = threading.RLock()
+        self._clients: dict[tuple[str, str], AcClient] = {}
+        self.log.recover_interrupted()
+        self._seed_demo_prompts()
+
+    # -- accounts ---------------------------------------------------------------------------------
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The built-in emulator; its state lives in ``sandbox.db`` beside the console's file."""
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = Sandbox(self.db.path.parent / "sandbox.db")
+            return self._sandbox
+
+    @property
+    def sandbox_path(self) -> Path:
+        return self.db.path.parent / "sandbox.db"
+
+    def account(self) -> AccountSettings:
+        return self.settings.effective(SANDBOX_URL, self.sandbox.api_key, self.env)
+
+    def client(self, account: AccountSettings | None = None) -> AcClient:
+        """The shared client for ``account`` (default: the one in effect)."""
+        account = account or self.account()
+        key = (account.api_url, account.api_key)
+        with self._lock:
+            if key not in self._clients:
+                transport = self.sandbox.transport() if account.api_url == SANDBOX_URL else None
+                self._clients[key] = AcClient(account.api_url, account.api_key, transport=transport)
+            return self._clients[key]
+
+    def check(self, api_url: str | None = None, api_key: str | None = None) -> User:
+        """Ask the API who the key belongs to; raises ``SettingsError`` or an ``ApiError``.
+
+        Without arguments checks the account in effect; with them, the typed (unsaved) ones."""
+        if api_url is None or api_key is None:
+            return self.client().me()
+        account = AccountSettings(parse_api_url(api_url), parse_api_key(api_key), "saved")
+        with AcClient(account.api_url, account.api_key) as client:
+            return client.me()
+
+    def save_account(self, api_url: str, api_key: str) -> User:
+        """Check the account live, then save it; nothing is saved when the check fails."""
+        user = self.check(api_url, api_key)
+        self.settings.save(api_url, api_key)
+        return user
+
+    def use_sandbox(self) -> None:
+        self.settings.clear()
+
+    def reset_sandbox(self) -> None:
+        self.sandbox.reset()
+        self.catalog.clear("sandbox")
+
+    # -- work -----------------------------------------------------------------------------------
+
+    def runner(self, *, operator: str = "", source: str = "simulator") -> Runner:
+        account = self.account()
+        return Runner(
+            self.client(account), self.log, account=account.label, operator=operator, source=source
+        )
+
+    def refresh_catalog(
+        self,
+        kinds: tuple[CatalogKind, ...] = tuple(CatalogKind),
+        on_progress: RefreshProgress | None = None,
+    ) -> dict[CatalogKind, int]:
+        account = self.account()
+        return self.catalog.refresh(self.client(account), account.label, kinds, on_progress)
+
+    def catalog_items(self, kind: CatalogKind) -> list:
+        return self.catalog.items(self.account().label, kind)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+            if self._sandbox is not None:
+                self._sandbox.close()
+
+    # -- demo -----------------------------------------------------------------------------------
+
+    def _seed_demo_prompts(self) -> None:
+        """Two example prompts on first start, pointing at the sandbox's lists and automations.
+
+        Seeded once: an operator who deletes them does not get them back."""
+        seeded = {key for key, _ in self._settings_rows()}
+        if _DEMO_SEEDED in seeded or not self.prompts.is_empty():
+            return
+        client = self.client(AccountSettings(SANDBOX_URL, self.sandbox.api_key, "sandbox"))
+        lists = client.lists()
+        automations = [a for a in client.automations() if a.active]
+        fields = client.fields()
+        newsletter = lists[0]
+        beta = lists[1] if len(lists) > 1 else lists[0]
+        company = next((f for f in fields if f.type == "text"), fields[0] if fields else None)
+        inputs = [
+            FormInput("Email", "you@example.com", InputKind.EMAIL, True, "email"),
+            FormInput("First name", "Ada", InputKind.TEXT, False, "firstName"),
+        ]
+        if company:
+            inputs.append(
+                FormInput(
+                    company.name,
+                    "Acme Inc.",
+                    InputKind.TEXT,
+                    False,
+                    custom_field_target(company.id),
+                )
+            )
+        self.prompts.save(
+            Prompt(
+                name="Newsletter signup",
+                prompt_type=PromptType.MODAL,
+                headline="Get product news first",
+                body="One short email a month with what shipped and what's next.",
+                accept_label="Subscribe",
+                decline_label="No thanks",
+                inputs=inputs,
+                actions={
+                    Interaction.ACCEPT: [
+                        ActionConfig(ActionType.ADD_CONTACT),
+                        ActionConfig(
+                            ActionType.ADD_TO_LIST,
+                            {"list_id": newsletter.id, "list_name": newsletter.name},
+                        ),
+                    ]
+                },
+            )
+        )
+        actions = {
+            Interaction.ACCEPT: [
+                ActionConfig(
+                    ActionType.ADD_TO_LIST,
+                    {"list_id": beta.id, "list_name": beta.name},
+                    ErrorBehaviour.CONTINUE,
+                )
+            ]
+        }
+        if automations:
+            actions[Interaction.ACCEPT].append(
+                ActionConfig(
+                    ActionType.ADD_TO_AUTOMATION,
+                    {"automation_id": automations[0].id, "automation_name": automations[0].name},
+                )
+            )
+        self.prompts.save(
+            Prompt(
+                name="Beta program banner",
+                prompt_type=PromptType.BOTTOM_BANNER,
+                headline="Try the new editor before everyone else",
+                body="Join the beta: we'll email you the invite.",
+                accept_label="Join the beta",
+                secondary_label="Tell me more",
+                decline_label="Not now",
+                timeout_seconds=30,
+                actions=actions,
+            )
+        )
+        with self.db.write() as conn:
+            conn["settings"].upsert({"key": _DEMO_SEEDED, "value": "1"}, pk="key")
+
+    def _settings_rows(self) -> list[tuple[str, str]]:
+        with self.db.read() as conn:
+            return conn.execute("SELECT key, value FROM settings").fetchall()

@@ -1,0 +1,61 @@
+"""Validation of what a user typed into a prompt's form inputs, before anything is sent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from .models import InputKind
+from .prompts import FormInput
+
+__all__ = ["FormCheck", "is_valid_email", "validate_form"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def is_valid_email(value: str) -> bool:
+    return bool(_EMAIL.match(value)) and len(value) <= 254
+
+
+def _problem(form_input: FormInput, value: str) -> str:
+    if not value:
+        return f"{form_input.label} is required." if form_input.required else ""
+    match form_input.kind:
+        case InputKind.EMAIL if not is_valid_email(value):
+            return f"“{value}” is not an email address: use the form name@example.com."
+        case InputKind.PHONE if not _PHONE_CHARS.match(value) or not (
+            7 <= sum(ch.isdigit() for ch in value) <= 15
+        ):
+            return f"“{value}” is not a phone number: use 7 to 15 digits, e.g. +1 555 010 0199."
+        case InputKind.NUMBER:
+            try:
+                float(value.replace(",", ""))
+            except ValueError:
+                return f"“{value}” is not a number: use digits, e.g. 42 or 3.5."
+    return ""
+
+
+class FormCheck:
+    """The cleaned values (trimmed, by input position) and the problems per input position."""
+
+    def __init__(self, values: dict[int, str], errors: dict[int, str]) -> None:
+        self.values = values
+        self.errors = errors
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_form(inputs: Sequence[FormInput], raw: Mapping[int, str]) -> FormCheck:
+    values: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    for position, form_input in enumerate(inputs):
+        value = str(raw.get(position) or "").strip()
+        if form_input.kind is InputKind.EMAIL:
+            value = value.lower()
+        values[position] = value
+        if problem := _problem(form_input, value):
+            errors[position] = problem
+    return FormCheck(values, errors)

@@ -1,0 +1,246 @@
+"""Prompt definitions (Engage's model) and their storage.
+
+A prompt is what a user sees (type, headline, body, buttons, up to three form inputs) plus, for
+each of the five interactions, an ordered list of actions. Definitions are stored as JSON in the
+``prompts`` table so that adding a property never needs a migration.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .db import Database
+from .errors import InputError
+from .models import ActionType, ErrorBehaviour, InputKind, Interaction, PromptType
+
+__all__ = [
+    "MAX_INPUTS",
+    "STANDARD_CONTACT_FIELDS",
+    "ActionConfig",
+    "FormInput",
+    "Prompt",
+    "PromptStore",
+    "custom_field_target",
+]
+
+MAX_INPUTS = 3
+STANDARD_CONTACT_FIELDS: dict[str, str] = {
+    "email": "Email",
+    "firstName": "First name",
+    "lastName": "Last name",
+    "phone": "Phone",
+}
+_CUSTOM_PREFIX = "field:"
+
+
+def custom_field_target(field_id: str) -> str:
+    """The ``maps_to`` value for a custom field: v3 addresses custom fields by id, never name."""
+    return f"{_CUSTOM_PREFIX}{field_id}"
+
+
+@dataclass
+class FormInput:
+    label: str
+    placeholder: str = ""
+    kind: InputKind = InputKind.TEXT
+    required: bool = False
+    # "" (not sent), a key of STANDARD_CONTACT_FIELDS, or custom_field_target(id)
+    maps_to: str = ""
+
+    @property
+    def custom_field_id(self) -> str | None:
+        return self.maps_to.removeprefix(_CUSTOM_PREFIX) if self.is_custom else None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.maps_to.startswith(_CUSTOM_PREFIX)
+
+
+@dataclass
+class ActionConfig:
+    type: ActionType
+    # Target ids and their names as chosen from the catalog, e.g. {"list_id": "3",
+    # "list_name": "Newsletter"}; names are kept so the log and pages read well offline.
+    params: dict[str, str] = field(default_factory=dict)
+    on_error: ErrorBehaviour = ErrorBehaviour.STOP
+
+
+@dataclass
+class Prompt:
+    name: str
+    prompt_type: PromptType = PromptType.MODAL
+    headline: str = ""
+    body: str = ""
+    accept_label: str = "Yes, please"
+    secondary_label: str = ""  # empty: no secondary button
+    decline_label: str = "No thanks"
+    timeout_seconds: int = 0  # 0: the prompt never times out
+    inputs: list[FormInput] = field(default_factory=list)
+    actions: dict[Interaction, list[ActionConfig]] = field(default_factory=dict)
+    id: int | None = None
+
+    def actions_for(self, interaction: Interaction) -> list[ActionConfig]:
+        return self.actions.get(interaction, [])
+
+    @property
+    def action_count(self) -> int:
+        return sum(len(v) for v in self.actions.values())
+
+    def validate(self) -> None:
+        """Raise ``InputError`` naming the first thing that makes this prompt unusable."""
+        if not self.name.strip():
+            raise InputError("Give the prompt a name.", field="name")
+        if len(self.inputs) > MAX_INPUTS:
+            raise InputError(f"A prompt has at most {MAX_INPUTS} form inputs.", field="inputs")
+        if self.timeout_seconds < 0:
+            raise InputError("The timeout can't be negative.", field="timeout_seconds")
+        seen: set[str] = set()
+        for number, form_input in enumerate(self.inputs, start=1):
+            if not form_input.label.strip():
+                raise InputError(f"Form input {number} needs a label.", field=f"input_{number}")
+            target = form_input.maps_to
+            if target and target in seen:
+                raise InputError(
+                    f"Two form inputs map to the same contact field ({target}); "
+                    "each field can be filled by one input only.",
+                    field=f"input_{number}",
+                )
+            if target and target not in STANDARD_CONTACT_FIELDS and not form_input.is_custom:
+                raise InputError(
+                    f"Form input “{form_input.label}” maps to an unknown field “{target}”.",
+                    field=f"input_{number}",
+                )
+            if target == "email" and form_input.kind is not InputKind.EMAIL:
+                raise InputError(
+                    f"Form input “{form_input.label}” fills the email, so its validation must "
+                    "be Email.",
+                    field=f"input_{number}",
+                )
+            seen.add(target)
+        from .actions import REGISTRY  # the registry knows each action's required parameters
+
+        for interaction, configs in self.actions.items():
+            for position, config in enumerate(configs, start=1):
+                missing = REGISTRY[config.type].missing_params(config.params)
+                if missing:
+                    raise InputError(
+                        f"{interaction.label}, action {position} "
+                        f"({REGISTRY[config.type].label}): choose {missing}.",
+                        field=f"{interaction.value}_{position}",
+                    )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["actions"] = {
+            i.value: [asdict(a) for a in self.actions_for(i)]
+            for i in Interaction
+            if self.actions_for(i)
+        }
+        return json.loads(json.dumps(data))  # enums to their string values
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Prompt:
+        return cls(
+            id=data.get("id"),
+            name=str(data.get("name", "")),
+            prompt_type=PromptType(data.get("prompt_type", PromptType.MODAL)),
+            headline=str(data.get("headline", "")),
+            body=str(data.get("body", "")),
+            accept_label=str(data.get("accept_label", "")),
+            secondary_label=str(data.get("secondary_label", "")),
+            decline_label=str(data.get("decline_label", "")),
+            timeout_seconds=int(data.get("timeout_seconds") or 0),
+            inputs=[
+                FormInput(
+                    label=str(i.get("label", "")),
+                    placeholder=str(i.get("placeholder", "")),
+                    kind=InputKind(i.get("kind", InputKind.TEXT)),
+                    required=bool(i.get("required", False)),
+                    maps_to=str(i.get("maps_to", "")),
+                )
+                for i in data.get("inputs") or []
+            ],
+            actions={
+                Interaction(key): [
+                    ActionConfig(
+                        type=ActionType(a["type"]),
+                        params={k: str(v) for k, v in (a.get("params") or {}).items()},
+                        on_error=ErrorBehaviour(a.get("on_error", ErrorBehaviour.STOP)),
+                    )
+                    for a in configs
+                ]
+                for key, configs in (data.get("actions") or {}).items()
+            },
+        )
+
+
+class PromptStore:
+    """Prompts in the console database. Thread-safe."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def all(self) -> list[Prompt]:
+        with self._db.read() as conn:
+            rows = list(conn["prompts"].rows_where(order_by="name collate nocase"))
+        return [self._from_row(r) for r in rows]
+
+    def get(self, prompt_id: int) -> Prompt | None:
+        with self._db.read() as conn:
+            rows = list(conn["prompts"].rows_where("id = ?", [prompt_id]))
+        return self._from_row(rows[0]) if rows else None
+
+    def save(self, prompt: Prompt) -> Prompt:
+        """Insert or update after validation; returns the prompt with its id."""
+        prompt.validate()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        data = prompt.to_dict()
+        data.pop("id", None)
+        row = {
+            "name": prompt.name.strip(),
+            "prompt_type": prompt.prompt_type.value,
+            "definition": json.dumps(data),
+            "updated_at": now,
+        }
+        try:
+            with self._db.write() as conn:
+                if prompt.id is None:
+                    prompt.id = conn["prompts"].insert({**row, "created_at": now}).last_pk
+                else:
+                    conn["prompts"].update(prompt.id, row)
+        except sqlite3.IntegrityError:
+            raise InputError(
+                f"A prompt named “{prompt.name.strip()}” already exists. Choose another name.",
+                field="name",
+            ) from None
+        prompt.name = row["name"]
+        return prompt
+
+    def delete(self, prompt_id: int) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM prompts WHERE id = ?", [prompt_id])
+
+    def duplicate(self, prompt_id: int) -> Prompt:
+        original = self.get(prompt_id)
+        if original is None:
+            raise InputError("That prompt no longer exists.", field="id")
+        names = {p.name for p in self.all()}
+        copy = Prompt.from_dict({**original.to_dict(), "id": None})
+        copy.name = next(
+            name
+            for n in range(1, 1000)
+            if (name := f"{original.name} (copy{'' if n == 1 else f' {n}'})") not in names
+        )
+        return self.save(copy)
+
+    def is_empty(self) -> bool:
+        with self._db.read() as conn:
+            return conn["prompts"].count == 0
+
+    @staticmethod
+    def _from_row(row: dict[str, Any]) -> Prompt:
+        return Prompt.from_dict({**json.loads(row["definition"]), "id": row["id"]})

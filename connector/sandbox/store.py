@@ -1,0 +1,394 @@
+"""The sandbox account's state in SQLite: schema, seeding, and every query the routes need.
+
+One ``sqlite3`` connection, opened with ``check_same_thread=False`` because the HTTP server calls in
+from many threads; the caller (``Sandbox``) serialises access with its lock, so the connection is
+never used by two threads at once. Ids are stored as integers and flags as integers; turning them
+into the API's strings is the serialisers' job (``shapes.py``), not the database's.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from .seed import SeedData, SeedSpec, build
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lists (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, stringid TEXT NOT NULL, sender_url TEXT,
+    sender_reminder TEXT, cdate TEXT NOT NULL, udate TEXT);
+CREATE TABLE IF NOT EXISTS automations (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, status INTEGER NOT NULL,
+    multientry INTEGER NOT NULL, entered INTEGER NOT NULL, exited INTEGER NOT NULL,
+    blocks INTEGER NOT NULL, cdate TEXT NOT NULL, mdate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fields (
+    id INTEGER PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL, perstag TEXT NOT NULL,
+    descript TEXT, isrequired INTEGER NOT NULL, defval TEXT, ordernum INTEGER NOT NULL,
+    cdate TEXT NOT NULL, udate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS field_options (
+    id INTEGER PRIMARY KEY, field_id INTEGER NOT NULL, orderid INTEGER NOT NULL,
+    value TEXT NOT NULL, label TEXT NOT NULL, isdefault INTEGER NOT NULL, cdate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS field_rels (
+    id INTEGER PRIMARY KEY, field_id INTEGER NOT NULL, relid INTEGER NOT NULL,
+    dorder INTEGER NOT NULL, cdate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tags (
+    id INTEGER PRIMARY KEY, tag TEXT NOT NULL, tag_type TEXT NOT NULL, description TEXT NOT NULL,
+    cdate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contacts (
+    id INTEGER PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE,
+    first_name TEXT NOT NULL, last_name TEXT NOT NULL, phone TEXT NOT NULL, hash TEXT NOT NULL,
+    cdate TEXT NOT NULL, udate TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS field_values (
+    id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, field_id INTEGER NOT NULL, value TEXT,
+    cdate TEXT NOT NULL, udate TEXT NOT NULL, UNIQUE (contact_id, field_id));
+CREATE TABLE IF NOT EXISTS contact_lists (
+    id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, list_id INTEGER NOT NULL,
+    status INTEGER NOT NULL, sourceid INTEGER NOT NULL, sdate TEXT, udate TEXT,
+    created TEXT NOT NULL, updated TEXT NOT NULL, UNIQUE (contact_id, list_id));
+CREATE TABLE IF NOT EXISTS contact_automations (
+    id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, automation_id INTEGER NOT NULL,
+    status INTEGER NOT NULL, adddate TEXT NOT NULL, remdate TEXT, lastblock INTEGER NOT NULL,
+    lastdate TEXT NOT NULL, completed_elements INTEGER NOT NULL, total_elements INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS contact_automations_by_contact
+    ON contact_automations (contact_id, automation_id);
+CREATE TABLE IF NOT EXISTS contact_tags (
+    id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, tag_id INTEGER NOT NULL,
+    cdate TEXT NOT NULL, UNIQUE (contact_id, tag_id));
+"""
+
+# Seeding and wiping walk the tables in this order (SeedData's fields carry the same names).
+TABLES = (
+    "lists",
+    "automations",
+    "fields",
+    "field_options",
+    "field_rels",
+    "tags",
+    "contacts",
+    "field_values",
+    "contact_lists",
+    "contact_automations",
+    "contact_tags",
+)
+
+# Text filter operators of the API (`filters[name][contains]=...`), as SQL. LIKE is
+# case-insensitive for ASCII in SQLite, which matches the live API's MySQL collation closely enough.
+TEXT_OPERATORS = {
+    "eq": "{col} = ? COLLATE NOCASE",
+    "neq": "{col} <> ? COLLATE NOCASE",
+    "lt": "{col} < ? COLLATE NOCASE",
+    "lte": "{col} <= ? COLLATE NOCASE",
+    "gt": "{col} > ? COLLATE NOCASE",
+    "gte": "{col} >= ? COLLATE NOCASE",
+    "contains": "{col} LIKE ? ESCAPE '\\'",
+    "starts_with": "{col} LIKE ? ESCAPE '\\'",
+}
+
+TextFilter = tuple[str, str]  # (operator from TEXT_OPERATORS, value)
+Page = tuple[list[sqlite3.Row], int]  # rows of one page, total matching rows
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Where:
+    """A small WHERE-clause builder, so optional filters never need string surgery."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[object] = []
+
+    def add(self, clause: str, *params: object) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def text(self, column: str, text_filter: TextFilter | None) -> None:
+        if text_filter is None:
+            return
+        op, value = text_filter
+        if op == "contains":
+            value = f"%{_like(value)}%"
+        elif op == "starts_with":
+            value = f"{_like(value)}%"
+        self.add(TEXT_OPERATORS[op].format(col=column), value)
+
+    def sql(self) -> str:
+        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+class Store:
+    """The persistence of one sandbox account. Not thread-safe by itself: see module docstring."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        if path is None:
+            target = ":memory:"
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            target = str(path)
+        self.conn = sqlite3.connect(target, check_same_thread=False)
+        try:
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            with self.conn:
+                self.conn.executescript(SCHEMA)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit on success, roll back on any exception: one request = one transaction."""
+        with self.conn:
+            yield
+
+    # -- seeding ---------------------------------------------------------------------------
+
+    def is_seeded(self) -> bool:
+        return self._meta("seed") is not None
+
+    def seed(self, spec: SeedSpec) -> None:
+        """Replace all account data with the seed for ``spec``."""
+        data = build(spec)
+        with self.conn:
+            for table in TABLES:
+                self.conn.execute(f"DELETE FROM {table}")
+            for table in TABLES:
+                self._insert_many(table, getattr(data, table))
+            self._set_meta("seed", json.dumps(asdict(spec)))
+            self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _insert_many(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM sandbox_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES (?, ?)", (key, value))
+
+    # -- generic helpers -------------------------------------------------------------------
+
+    def _page(self, table: str, where: Where, limit: int, offset: int) -> Page:
+        total = self.conn.execute(f"SELECT count(*) FROM {table}{where.sql()}", where.params)
+        rows = self.conn.execute(
+            f"SELECT * FROM {table}{where.sql()} ORDER BY id LIMIT ? OFFSET ?",
+            [*where.params, limit, offset],
+        )
+        return rows.fetchall(), int(total.fetchone()[0])
+
+    def _by_id(self, table: str, ident: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            f"SELECT * FROM {table} WHERE id = ?", (ident,)
+        ).fetchone()
+        return row
+
+    def _where_in(self, table: str, column: str, values: Iterable[int]) -> list[sqlite3.Row]:
+        ids = list(values)
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT * FROM {table} WHERE {column} IN ({marks}) ORDER BY id"
+        return self.conn.execute(sql, ids).fetchall()
+
+    # -- catalog ---------------------------------------------------------------------------
+
+    def lists_page(self, name: TextFilter | None, limit: int, offset: int) -> Page:
+        where = Where()
+        where.text("name", name)
+        return self._page("lists", where, limit, offset)
+
+    def list_by_id(self, ident: int) -> sqlite3.Row | None:
+        return self._by_id("lists", ident)
+
+    def automations_page(
+        self, name: TextFilter | None, status: int | None, limit: int, offset: int
+    ) -> Page:
+        where = Where()
+        where.text("name", name)
+        if status is not None:
+            where.add("status = ?", status)
+        return self._page("automations", where, limit, offset)
+
+    def automation_by_id(self, ident: int) -> sqlite3.Row | None:
+        return self._by_id("automations", ident)
+
+    def count_entered(self, automation_id: int) -> None:
+        self.conn.execute(
+            "UPDATE automations SET entered = entered + 1 WHERE id = ?", (automation_id,)
+        )
+
+    def fields_page(self, perstag: str | None, limit: int, offset: int) -> Page:
+        where = Where()
+        if perstag is not None:
+            where.add("perstag = ? COLLATE NOCASE", perstag)
+        return self._page("fields", where, limit, offset)
+
+    def field_options(self, field_ids: Iterable[int]) -> list[sqlite3.Row]:
+        return self._where_in("field_options", "field_id", field_ids)
+
+    def field_rels(self, field_ids: Iterable[int]) -> list[sqlite3.Row]:
+        return self._where_in("field_rels", "field_id", field_ids)
+
+    def existing_field_ids(self, field_ids: Iterable[int]) -> set[int]:
+        return {int(row["id"]) for row in self._where_in("fields", "id", field_ids)}
+
+    def tags_page(self, search: TextFilter | None, limit: int, offset: int) -> Page:
+        where = Where()
+        where.text("tag", search)
+        return self._page("tags", where, limit, offset)
+
+    def tag_by_id(self, ident: int) -> sqlite3.Row | None:
+        return self._by_id("tags", ident)
+
+    def tag_subscriber_count(self, tag_id: int) -> int:
+        row = self.conn.execute("SELECT count(*) FROM contact_tags WHERE tag_id = ?", (tag_id,))
+        return int(row.fetchone()[0])
+
+    # -- contacts --------------------------------------------------------------------------
+
+    def contacts_page(
+        self, email: str | None, search: str | None, limit: int, offset: int
+    ) -> Page:
+        where = Where()
+        if email is not None:
+            where.add("email_key = ?", email.lower())
+        if search:
+            pattern = f"%{_like(search)}%"
+            columns = ("email", "first_name", "last_name", "phone")
+            either = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in columns)
+            where.add(f"({either})", *([pattern] * len(columns)))
+        return self._page("contacts", where, limit, offset)
+
+    def contact_by_id(self, ident: int) -> sqlite3.Row | None:
+        return self._by_id("contacts", ident)
+
+    def contact_by_email(self, email: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM contacts WHERE email_key = ?", (email.lower(),)
+        ).fetchone()
+        return row
+
+    def insert_contact(self, email: str, names: dict[str, str], contact_hash: str, now: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO contacts (email, email_key, first_name, last_name, phone, hash, cdate, "
+            "udate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                email,
+                email.lower(),
+                names.get("first_name", ""),
+                names.get("last_name", ""),
+                names.get("phone", ""),
+                contact_hash,
+                now,
+                now,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def update_contact(self, contact_id: int, names: dict[str, str], now: str) -> None:
+        assignments = [f"{column} = ?" for column in names]
+        self.conn.execute(
+            f"UPDATE contacts SET {', '.join([*assignments, 'udate = ?'])} WHERE id = ?",
+            [*names.values(), now, contact_id],
+        )
+
+    def field_values_for(self, contact_id: int) -> list[sqlite3.Row]:
+        return self._where_in("field_values", "contact_id", [contact_id])
+
+    def upsert_field_value(self, contact_id: int, field_id: int, value: str | None, now: str) -> None:
+        self.conn.execute(
+            "INSERT INTO field_values (contact_id, field_id, value, cdate, udate) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (contact_id, field_id) "
+            "DO UPDATE SET value = excluded.value, udate = excluded.udate",
+            (contact_id, field_id, value, now, now),
+        )
+
+    # -- list memberships ------------------------------------------------------------------
+
+    def contact_lists_for(self, contact_id: int) -> list[sqlite3.Row]:
+        return self._where_in("contact_lists", "contact_id", [contact_id])
+
+    def contact_list(self, contact_id: int, list_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM contact_lists WHERE contact_id = ? AND list_id = ?",
+            (contact_id, list_id),
+        ).fetchone()
+        return row
+
+    def upsert_contact_list(
+        self, contact_id: int, list_id: int, status: int, sourceid: int, now: str
+    ) -> sqlite3.Row:
+        """Insert or update the (contact, list) row. ``sdate`` moves when the contact (re)subscribes,
+        ``udate`` when it unsubscribes: the read-back then shows when each happened."""
+        current = self.contact_list(contact_id, list_id)
+        if current is None:
+            self.conn.execute(
+                "INSERT INTO contact_lists (contact_id, list_id, status, sourceid, sdate, udate, "
+                "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (contact_id, list_id, status, sourceid, now, now if status == 2 else None, now, now),
+            )
+        elif current["status"] != status:
+            sdate = now if status == 1 else current["sdate"]
+            udate = now if status == 2 else current["udate"]
+            self.conn.execute(
+                "UPDATE contact_lists SET status = ?, sourceid = ?, sdate = ?, udate = ?, "
+                "updated = ? WHERE id = ?",
+                (status, sourceid, sdate, udate, now, current["id"]),
+            )
+        row = self.contact_list(contact_id, list_id)
+        assert row is not None
+        return row
+
+    # -- automations and tags on a contact -------------------------------------------------
+
+    def contact_automations_for(self, contact_id: int) -> list[sqlite3.Row]:
+        return self._where_in("contact_automations", "contact_id", [contact_id])
+
+    def has_entered(self, contact_id: int, automation_id: int) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM contact_automations WHERE contact_id = ? AND automation_id = ?",
+            (contact_id, automation_id),
+        ).fetchone()
+        return row is not None
+
+    def insert_contact_automation(
+        self, contact_id: int, automation_id: int, blocks: int, now: str
+    ) -> sqlite3.Row:
+        """A fresh run: in progress, first block done."""
+        cursor = self.conn.execute(
+            "INSERT INTO contact_automations (contact_id, automation_id, status, adddate, remdate, "
+            "lastblock, lastdate, completed_elements, total_elements) "
+            "VALUES (?, ?, 1, ?, NULL, 1, ?, 1, ?)",
+            (contact_id, automation_id, now, now, blocks),
+        )
+        row = self._by_id("contact_automations", int(cursor.lastrowid or 0))
+        assert row is not None
+        return row
+
+    def contact_tags_for(self, contact_id: int) -> list[sqlite3.Row]:
+        return self._where_in("contact_tags", "contact_id", [contact_id])
+
+    def add_contact_tag(self, contact_id: int, tag_id: int, now: str) -> sqlite3.Row:
+        """Idempotent: a tag already on the contact keeps its original row."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, cdate) VALUES (?, ?, ?)",
+            (contact_id, tag_id, now),
+        )
+        row: sqlite3.Row = self.conn.execute(
+            "SELECT * FROM contact_tags WHERE contact_id = ? AND tag_id = ?", (contact_id, tag_id)
+        ).fetchone()
+        return row

@@ -1,0 +1,182 @@
+"""Action log: every action ever taken, newest first, with filters, detail and CSV export.
+
+Pages are keyset-paginated (``before_id``) so the hundredth page costs what the first does; the
+stack of page starts lives in session state and resets whenever a filter changes. The CSV is
+built only when the download is clicked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from connector import REGISTRY, Interaction, LogFilter, Status
+
+from ._common import STATUS_ICONS, console, show_json, status_label
+
+PAGE_SIZE = 50
+_RANGES: dict[str, timedelta | None] = {
+    "Last hour": timedelta(hours=1),
+    "Last 24 hours": timedelta(days=1),
+    "Last 7 days": timedelta(days=7),
+    "Last 30 days": timedelta(days=30),
+    "All time": None,
+    "Custom dates": None,
+}
+_COLUMNS = {
+    "id": "#",
+    "created_at": "Time (UTC)",
+    "status": "Status",
+    "action_type": "Action",
+    "target_name": "Target",
+    "contact_email": "Email",
+    "prompt_name": "Prompt",
+    "interaction": "Interaction",
+    "http_status": "HTTP",
+    "attempts": "Attempts",
+    "duration_ms": "ms",
+    "source": "Source",
+    "operator": "Operator",
+}
+
+
+def _filters() -> LogFilter:
+    prompts = {p.id: p.name for p in console().prompts.all() if p.id is not None}
+    row1 = st.columns([2, 2, 2, 2])
+    range_name = row1[0].selectbox("Time range", list(_RANGES), index=4, key="log_range")
+    since = until = None
+    if range_name == "Custom dates":
+        today = date.today()
+        picked = row1[0].date_input("Dates", (today - timedelta(days=7), today), key="log_dates")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            since = datetime.combine(picked[0], time.min, UTC)
+            until = datetime.combine(picked[1] + timedelta(days=1), time.min, UTC)
+    elif delta := _RANGES[range_name]:
+        since = datetime.now(UTC) - delta
+    statuses = row1[1].multiselect(
+        "Status", [s.value for s in Status], key="log_status", format_func=status_label
+    )
+    types = row1[2].multiselect(
+        "Action",
+        [t.value for t in REGISTRY],
+        key="log_types",
+        format_func=lambda t: REGISTRY[t].label,  # type: ignore[index]
+    )
+    interactions = row1[3].multiselect(
+        "Interaction",
+        [i.value for i in Interaction],
+        key="log_inter",
+        format_func=lambda i: Interaction(i).label,
+    )
+    row2 = st.columns([4, 4])
+    prompt_ids = row2[0].multiselect(
+        "Prompt", list(prompts), key="log_prompts", format_func=lambda i: prompts.get(i, f"#{i}")
+    )
+    email = row2[1].text_input("Email contains", key="log_email", placeholder="ada@")
+    return LogFilter(
+        since=since,
+        until=until,
+        statuses=tuple(statuses),
+        action_types=tuple(types),
+        prompt_ids=tuple(prompt_ids),
+        interactions=tuple(interactions),
+        email=email,
+    )
+
+
+def _detail(row_id: int) -> None:
+    row = console().log.get(row_id)
+    if row is None:
+        return
+    st.subheader(f"Entry #{row_id}")
+    target = f" → {row['target_name']} (#{row['target_id']})" if row.get("target_id") else ""
+    st.markdown(
+        f"**{status_label(row['status'])}** · {_action_label(row['action_type'])}{target} · "
+        f"{row['contact_email'] or 'no email'}"
+        + (f" (contact #{row['contact_id']})" if row.get("contact_id") else "")
+    )
+    st.caption(
+        f"Run {row['run_id']} · {row['prompt_name'] or '—'} / {row['interaction'] or '—'} · "
+        f"started {row['created_at']} · finished {row['finished_at'] or '—'} · "
+        f"{row['attempts'] or 0} attempt(s) · by {row['operator'] or '—'} via {row['source']} "
+        f"on {row['account']}"
+    )
+    if row.get("error"):
+        st.warning(row["error"])
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Request**")
+        if row["request"]:
+            show_json(row["request"])
+        else:
+            st.caption("Nothing was sent.")
+    with right:
+        st.markdown("**Response**")
+        if row["response"]:
+            show_json(row["response"])
+        else:
+            st.caption("No response.")
+
+
+def _action_label(action_type: str) -> str:
+    spec = next((s for t, s in REGISTRY.items() if t.value == action_type), None)
+    return spec.label if spec else action_type
+
+
+def render() -> None:
+    st.title("Action log")
+    filters = _filters()
+    if st.session_state.get("log_filters") != filters:
+        st.session_state["log_filters"] = filters
+        st.session_state["log_pages"] = [None]  # before_id of each page start; None = newest
+    starts: list[int | None] = st.session_state["log_pages"]
+    page = console().log.page(filters, limit=PAGE_SIZE, before_id=starts[-1])
+
+    metrics = st.columns(len(Status) + 1)
+    metrics[0].metric("Matching", page.total)
+    for col, status in zip(metrics[1:], Status, strict=True):
+        col.metric(
+            f"{STATUS_ICONS[status]} {status.value.replace('_', ' ')}", page.counts.get(status, 0)
+        )
+
+    if not page.rows:
+        st.info("No actions match these filters yet. Run a prompt in the Simulator to create some.")
+        return
+    frame = pd.DataFrame(page.rows)[list(_COLUMNS)]
+    frame["status"] = frame["status"].map(status_label)
+    frame["action_type"] = frame["action_type"].map(_action_label)
+    frame = frame.rename(columns=_COLUMNS)
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        use_container_width=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="log_table",
+    )
+    nav = st.columns([1, 1, 3, 2], vertical_alignment="center")
+    first = (len(starts) - 1) * PAGE_SIZE + 1
+    nav[2].caption(f"Rows {first}–{first + len(page.rows) - 1} of {page.total}, newest first")
+    if nav[0].button("Newer", icon=":material/chevron_left:", disabled=len(starts) == 1):
+        starts.pop()
+        st.rerun()
+    if nav[1].button(
+        "Older", icon=":material/chevron_right:", disabled=page.next_before_id is None
+    ):
+        starts.append(page.next_before_id)
+        st.rerun()
+    nav[3].download_button(
+        "Download CSV",
+        data=lambda: console().log.export_csv(filters),
+        file_name=f"action-log-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        use_container_width=True,
+    )
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        _detail(int(page.rows[selected[0]]["id"]))
+    else:
+        st.caption("Select a row to see its request and response.")

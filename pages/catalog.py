@@ -1,0 +1,133 @@
+"""Lists & automations: the account's catalog, read from the SQLite cache.
+
+Fetching everything costs one request per 100 items at 5 requests per second, so the page reads
+the cache and goes to the API only on first visit (empty cache) or when asked to refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from connector import CatalogKind, ConnectorError
+
+from ._common import console, show_error
+
+_TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
+    # kind: (tab title, {model attribute: column header})
+    CatalogKind.LISTS: (
+        "Lists",
+        {"id": "ID", "name": "Name", "stringid": "String ID", "created": "Created"},
+    ),
+    CatalogKind.AUTOMATIONS: (
+        "Automations",
+        {
+            "id": "ID",
+            "name": "Name",
+            "status": "Status",
+            "entered": "Contacts entered",
+            "multientry": "Re-entry",
+        },
+    ),
+    CatalogKind.FIELDS: (
+        "Custom fields",
+        {"id": "ID", "name": "Title", "type": "Type", "perstag": "Personalization tag"},
+    ),
+    CatalogKind.TAGS: (
+        "Tags",
+        {"id": "ID", "name": "Tag", "tag_type": "Type", "description": "Description"},
+    ),
+}
+
+
+def _refresh() -> bool:
+    bar = st.progress(0.0, text="Fetching the catalog…")
+    kinds = list(CatalogKind)
+
+    def progress(kind: CatalogKind, done: int, total: int) -> None:
+        step = kinds.index(kind)
+        bar.progress(
+            min(1.0, (step + done / max(total, 1)) / len(kinds)),
+            text=f"Fetching {_TABS[kind][0].lower()}: page {done} of {total}",
+        )
+
+    try:
+        counts = console().refresh_catalog(on_progress=progress)
+    except ConnectorError as exc:
+        bar.empty()
+        show_error(exc)
+        st.caption("The previous catalog (if any) is still shown below.")
+        return False
+    bar.empty()
+    st.toast(
+        "Catalog refreshed: " + ", ".join(f"{n} {_TABS[k][0].lower()}" for k, n in counts.items()),
+        icon=":material/check:",
+    )
+    return True
+
+
+def _frame(kind: CatalogKind, items: list[Any]) -> pd.DataFrame:
+    columns = _TABS[kind][1]
+    rows = []
+    for item in items:
+        row = asdict(item)
+        if kind is CatalogKind.AUTOMATIONS:
+            row["status"] = "Active" if row.pop("active") else "Inactive"
+            row["multientry"] = "Allowed" if row["multientry"] else "Once"
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    frame["id"] = pd.to_numeric(frame["id"], errors="coerce").astype("Int64")
+    return frame.rename(columns=columns)
+
+
+def _tab(kind: CatalogKind, items: list[Any]) -> None:
+    title = _TABS[kind][0]
+    search_col, filter_col = st.columns([3, 1])
+    query = search_col.text_input(
+        f"Search {title.lower()}",
+        key=f"search_{kind.value}",
+        placeholder="Name or ID",
+        label_visibility="collapsed",
+    )
+    frame = _frame(kind, items)
+    if kind is CatalogKind.AUTOMATIONS:
+        status = filter_col.segmented_control(
+            "Status", ["Active", "Inactive"], key="automation_status", label_visibility="collapsed"
+        )
+        if status:
+            frame = frame[frame["Status"] == status]
+    if query.strip():
+        needle = query.strip().lower()
+        name_col = _TABS[kind][1]["name"]
+        mask = frame[name_col].str.lower().str.contains(needle, regex=False) | (
+            frame["ID"].astype(str) == needle.lstrip("#")
+        )
+        frame = frame[mask]
+    st.caption(f"Showing {len(frame)} of {len(items)} {title.lower()}. Click a column to sort.")
+    st.dataframe(frame, hide_index=True, use_container_width=True, key=f"table_{kind.value}")
+
+
+def render() -> None:
+    st.title("Lists & automations")
+    account = console().account()
+    refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
+    left, right = st.columns([3, 1])
+    left.caption(
+        f"Account: **{'sandbox' if account.is_sandbox else account.host}** · "
+        + (f"last refreshed {refreshed} UTC" if refreshed else "not fetched yet")
+    )
+    if (
+        right.button(
+            "Refresh from ActiveCampaign", icon=":material/refresh:", use_container_width=True
+        )
+        or not refreshed
+    ):
+        _refresh()
+    items = {kind: console().catalog_items(kind) for kind in CatalogKind}
+    tabs = st.tabs([f"{_TABS[k][0]} ({len(items[k])})" for k in CatalogKind])
+    for tab, kind in zip(tabs, CatalogKind, strict=True):
+        with tab:
+            _tab(kind, items[kind])

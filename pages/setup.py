@@ -1,0 +1,122 @@
+"""Setup: which ActiveCampaign account the console talks to.
+
+The typed URL and key stay in their fields whatever happens, so a typo costs one edit. Saving
+checks the account live first and saves nothing when the check fails.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from connector import ConnectorError, User
+
+from ._common import console, reporting_errors, show_error
+
+
+def _connected(user: User) -> None:
+    st.success(f"Connected as **{user.display_name}** ({user.email}).", icon=":material/check:")
+
+
+def _current_account() -> None:
+    account = console().account()
+    with st.container(border=True):
+        if account.is_sandbox:
+            st.markdown("#### :orange-badge[Sandbox] Built-in demo account")
+            st.write(
+                "No live account is configured, so the console works against its built-in "
+                "ActiveCampaign emulator. Everything behaves like the real API; nothing leaves "
+                "this machine."
+            )
+        else:
+            st.markdown(f"#### :green-badge[Live] `{account.host}`")
+            source = (
+                "the environment variables `AC_API_URL` and `AC_API_KEY`"
+                if account.source == "environment"
+                else "the settings saved on this page"
+            )
+            st.write(f"API URL `{account.api_url}`, key `{account.masked_key}`, from {source}.")
+        if st.button("Test connection", key="test_current", icon=":material/network_check:"):
+            with reporting_errors(), st.spinner("Asking ActiveCampaign who this key belongs to…"):
+                _connected(console().check())
+
+
+def _connect_form() -> None:
+    account = console().account()
+    st.subheader("Connect a live account")
+    if account.source == "environment":
+        st.info(
+            "`AC_API_URL` and `AC_API_KEY` are set in the environment and take precedence: "
+            "what you save here is used once they are unset.",
+            icon=":material/info:",
+        )
+    st.caption(
+        "Find both values in ActiveCampaign under **Settings > Developer**. The key is stored "
+        "only in this console's database and is never shown again in full."
+    )
+    st.text_input(
+        "API URL",
+        key="setup_url",
+        placeholder="https://youraccount.api-us1.com",
+        help="Paste the URL shown under Settings > Developer, or just your account name.",
+    )
+    st.text_input("API key", key="setup_key", type="password", placeholder="Paste your API key")
+    url = st.session_state.get("setup_url", "")
+    key = st.session_state.get("setup_key", "")
+    test_col, save_col, _ = st.columns([1, 1, 3])
+    test = test_col.button("Test", icon=":material/network_check:", use_container_width=True)
+    save = save_col.button("Save", type="primary", icon=":material/save:", use_container_width=True)
+    if test or save:
+        try:
+            with st.spinner("Checking the account…"):
+                user = console().save_account(url, key) if save else console().check(url, key)
+        except ConnectorError as exc:
+            show_error(exc)
+            if save:
+                st.caption("Nothing was saved.")
+        else:
+            _connected(user)
+            if save:
+                st.toast("Account saved: the console now uses it.", icon=":material/check:")
+                st.rerun()
+
+
+def _reset_sandbox() -> None:
+    console().reset_sandbox()
+    st.session_state["reset_ok"] = False  # a callback may still change the checkbox
+    st.session_state["reset_done"] = True
+
+
+def _sandbox_controls() -> None:
+    account = console().account()
+    st.subheader("Sandbox")
+    if account.source == "saved":
+        st.write("Stop using the saved account and go back to the built-in sandbox.")
+        if st.button("Switch to the sandbox", icon=":material/science:"):
+            console().use_sandbox()
+            st.rerun()
+    st.write(
+        "The sandbox keeps its contacts and memberships in "
+        f"`{console().sandbox_path}`, so a demo survives a restart. Reset it to the seeded demo "
+        "account at any time; the action log is kept."
+    )
+    confirmed = st.checkbox("I want to erase the sandbox's contacts and changes", key="reset_ok")
+    st.button(
+        "Reset the sandbox",
+        disabled=not confirmed,
+        icon=":material/restart_alt:",
+        on_click=_reset_sandbox,
+    )
+    if st.session_state.pop("reset_done", False):
+        st.success("The sandbox is back to its seeded demo account.")
+    with st.expander("Run the sandbox as a local server"):
+        st.write("To try the connection form, or point another tool at the emulator:")
+        st.code("python -m connector.sandbox --port 8600", language="bash")
+        st.write("then connect to `http://127.0.0.1:8600` with the key it prints.")
+
+
+def render() -> None:
+    st.title("Setup")
+    _current_account()
+    _connect_form()
+    st.divider()
+    _sandbox_controls()

@@ -146,7 +146,8 @@ class AcClient:
             raise self._unreachable(exc, exchange()) from None
 
         payload = self._parse(response)
-        done = exchange(response.status_code, payload)
+        shown = response.text[:2000] if payload is _MALFORMED else payload
+        done = exchange(response.status_code, shown)
         if response.is_success:
             if payload is _MALFORMED:
                 raise ServerError(
@@ -286,7 +287,7 @@ class AcClient:
 
     def _error_for(self, response: httpx.Response, payload: Any, exchange: Exchange) -> ApiError:
         status = response.status_code
-        api_says = _api_message(payload)
+        api_says = self._redact(_api_message(payload))
         detail = f"HTTP {status} {response.request.method} {response.request.url.path}: {api_says}"
         common: dict[str, Any] = {"status": status, "body": payload, "exchange": exchange}
         if status in (401, 403):

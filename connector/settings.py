@@ -93,7 +93,9 @@ def parse_api_url(raw: str) -> str:
                 "(python -m connector.sandbox prints it)."
             )
         netloc = f"[::1]:{port}" if ":" in host or host == "[::1]" else f"{host}:{port}"
-        return f"{parts.scheme}://{netloc}"
+        # A local sandbox serves plain http; without a scheme typed, assume that.
+        scheme = parts.scheme if "://" in text else "http"
+        return f"{scheme}://{netloc}"
 
     if "://" not in text and _ACCOUNT_NAME.match(host):
         host = f"{host}.api-us1.com"

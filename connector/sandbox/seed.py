@@ -212,7 +212,7 @@ def _automations(spec: SeedSpec, data: SeedData) -> None:
     names = tuple(name for name, _, _ in AUTOMATIONS)
     for i in range(spec.automations):
         _, status, multientry = AUTOMATIONS[i % len(AUTOMATIONS)]
-        entered = (i * 37) % 250
+        entered = 12 + (i * 37) % 250
         exited = entered * 4 // 5
         row = (i + 1, variant(names, i), status, multientry, entered, exited, 3 + i % 4)
         data.automations.append((*row, hour(i), hour(i + 30)))

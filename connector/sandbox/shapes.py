@@ -1,11 +1,11 @@
 """JSON serialisers: database rows -> the exact object shapes of the documented examples.
 
-Rule (api.md §2): ids, foreign keys, flags, counters and totals are JSON *strings*; ints appear only
-where the docs show ints (``contactList.status`` in the POST /contactLists reply; ``startid``,
-``status``, ``completed``, ``completeValue`` in the POST /contactAutomations reply; ``completed`` and
-``completeValue`` everywhere). Key order follows the fixtures so a diff against them reads easily.
-Fields the sandbox does not model (bounces, geo data, deals...) carry the neutral values a fresh
-contact shows in the newer doc examples (``"0"``, ``""`` or ``null``).
+Rule (api.md §2): ids, foreign keys, flags, counters and totals are JSON *strings*; ints appear
+only where the docs show ints (``contactList.status`` in the POST /contactLists reply; ``startid``,
+``status``, ``completed``, ``completeValue`` in the POST /contactAutomations reply; ``completed``
+and ``completeValue`` everywhere). Key order follows the fixtures, so a diff against them reads
+easily. Fields the sandbox does not model (bounces, geo data, deals...) carry the neutral values a
+fresh contact shows in the newer doc examples (``"0"``, ``""`` or ``null``).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ CONTACT_LIST_LINKS = (
     "unsubscribeAutomation",
     "message",
 )
+CONTACT_AUTOMATION_LINKS = ("automation", "contact", "contactGoals")
 USER_LINKS = ("lists", "userGroup", "dealGroupTotals", "dealGroupUsers", "configs")
 SCREENSHOT_DEFAULT = "http://img-us1.com/default-series.gif"
 SCREENSHOT = "https://d226aj4ao1t61q.cloudfront.net/k0x4h0lr_default-automation.png"
@@ -172,9 +173,7 @@ def automation_start(row: sqlite3.Row) -> JSON:
     return {"id": s(row["id"]), "series": s(row["id"]), "type": "subscribe"}
 
 
-def custom_field(
-    links: Links, row: sqlite3.Row, option_ids: list[str], rel_ids: list[str]
-) -> JSON:
+def custom_field(links: Links, row: sqlite3.Row, option_ids: list[str], rel_ids: list[str]) -> JSON:
     return {
         "title": row["title"],
         "descript": row["descript"],
@@ -413,7 +412,7 @@ def _progress(row: sqlite3.Row) -> tuple[int, int]:
 
 
 def contact_automation_written(links: Links, row: sqlite3.Row) -> JSON:
-    """POST /contactAutomations reply: ``startid``/``status``/``completed``/``completeValue`` ints."""
+    """POST /contactAutomations reply: ints for startid, status, completed, completeValue."""
     completed, complete_value = _progress(row)
     return {
         "contact": s(row["contact_id"]),
@@ -425,7 +424,7 @@ def contact_automation_written(links: Links, row: sqlite3.Row) -> JSON:
         "totalElements": s(row["total_elements"]),
         "completed": completed,
         "completeValue": complete_value,
-        "links": links.of("contactAutomations", row["id"], ("automation", "contact", "contactGoals")),
+        "links": links.of("contactAutomations", row["id"], CONTACT_AUTOMATION_LINKS),
         "id": s(row["id"]),
         "automation": s(row["automation_id"]),
     }
@@ -433,10 +432,10 @@ def contact_automation_written(links: Links, row: sqlite3.Row) -> JSON:
 
 def contact_automation_read(links: Links, row: sqlite3.Row) -> JSON:
     """GET /contacts/{id}/contactAutomations item. Status "1" in progress, "2" completed.
-    ``completedElements``/``totalElements`` stay strings (api.md §2), though that example shows ints."""
+    completedElements/totalElements stay strings (api.md §2), though that example shows ints."""
     completed, complete_value = _progress(row)
     finished = row["status"] == 2
-    names = ("automation", "contact", "contactGoals", "automationLogs")
+    names = (*CONTACT_AUTOMATION_LINKS, "automationLogs")
     return {
         "contact": s(row["contact_id"]),
         "seriesid": s(row["automation_id"]),

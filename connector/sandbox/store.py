@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .seed import SeedData, SeedSpec, build
+from .seed import SeedSpec, build
 
 SCHEMA_VERSION = "1"
+MAX_ID = 2**63 - 1  # SQLite INTEGER range: larger ids cannot exist
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -191,6 +192,8 @@ class Store:
         return rows.fetchall(), int(total.fetchone()[0])
 
     def _by_id(self, table: str, ident: int) -> sqlite3.Row | None:
+        if not 0 <= ident <= MAX_ID:  # sqlite3 would raise OverflowError binding it
+            return None
         row: sqlite3.Row | None = self.conn.execute(
             f"SELECT * FROM {table} WHERE id = ?", (ident,)
         ).fetchone()
@@ -260,9 +263,7 @@ class Store:
 
     # -- contacts --------------------------------------------------------------------------
 
-    def contacts_page(
-        self, email: str | None, search: str | None, limit: int, offset: int
-    ) -> Page:
+    def contacts_page(self, email: str | None, search: str | None, limit: int, offset: int) -> Page:
         where = Where()
         if email is not None:
             where.add("email_key = ?", email.lower())
@@ -309,7 +310,9 @@ class Store:
     def field_values_for(self, contact_id: int) -> list[sqlite3.Row]:
         return self._where_in("field_values", "contact_id", [contact_id])
 
-    def upsert_field_value(self, contact_id: int, field_id: int, value: str | None, now: str) -> None:
+    def upsert_field_value(
+        self, contact_id: int, field_id: int, value: str | None, now: str
+    ) -> None:
         self.conn.execute(
             "INSERT INTO field_values (contact_id, field_id, value, cdate, udate) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (contact_id, field_id) "
@@ -332,14 +335,15 @@ class Store:
     def upsert_contact_list(
         self, contact_id: int, list_id: int, status: int, sourceid: int, now: str
     ) -> sqlite3.Row:
-        """Insert or update the (contact, list) row. ``sdate`` moves when the contact (re)subscribes,
-        ``udate`` when it unsubscribes: the read-back then shows when each happened."""
+        """Insert or update the (contact, list) row. ``sdate`` moves when the contact
+        (re)subscribes, ``udate`` when it unsubscribes, so a read-back shows when each happened."""
         current = self.contact_list(contact_id, list_id)
         if current is None:
+            unsubscribed = now if status == 2 else None
             self.conn.execute(
                 "INSERT INTO contact_lists (contact_id, list_id, status, sourceid, sdate, udate, "
                 "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (contact_id, list_id, status, sourceid, now, now if status == 2 else None, now, now),
+                (contact_id, list_id, status, sourceid, now, unsubscribed, now, now),
             )
         elif current["status"] != status:
             sdate = now if status == 1 else current["sdate"]

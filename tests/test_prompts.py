@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connector import (
+    ActionConfig,
+    ActionType,
+    Database,
+    ErrorBehaviour,
+    FormInput,
+    InputError,
+    InputKind,
+    Interaction,
+    Prompt,
+    PromptStore,
+    PromptType,
+    custom_field_target,
+    validate_form,
+)
+
+
+def full_prompt(name: str = "Signup") -> Prompt:
+    return Prompt(
+        name=name,
+        prompt_type=PromptType.BOTTOM_BANNER,
+        headline="Hi",
+        body="Join",
+        secondary_label="More",
+        timeout_seconds=15,
+        inputs=[
+            FormInput("Email", "you@x.io", InputKind.EMAIL, True, "email"),
+            FormInput("Company", "", InputKind.TEXT, False, custom_field_target("4")),
+        ],
+        actions={
+            Interaction.ACCEPT: [
+                ActionConfig(ActionType.ADD_CONTACT),
+                ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3", "list_name": "News"}),
+            ],
+            Interaction.TIMEOUT: [
+                ActionConfig(
+                    ActionType.ADD_TO_AUTOMATION,
+                    {"automation_id": "2", "automation_name": "Nurture"},
+                    ErrorBehaviour.CONTINUE,
+                )
+            ],
+        },
+    )
+
+
+def test_round_trip_through_storage(tmp_path) -> None:
+    store = PromptStore(Database(tmp_path / "c.db"))
+    saved = store.save(full_prompt())
+    assert saved.id is not None
+    loaded = store.get(saved.id)
+    assert loaded == saved
+    assert loaded.inputs[1].custom_field_id == "4"
+    assert loaded.actions_for(Interaction.TIMEOUT)[0].on_error is ErrorBehaviour.CONTINUE
+
+
+def test_update_duplicate_delete(tmp_path) -> None:
+    store = PromptStore(Database(tmp_path / "c.db"))
+    saved = store.save(full_prompt())
+    saved.headline = "Changed"
+    store.save(saved)
+    assert store.get(saved.id).headline == "Changed"
+    copy = store.duplicate(saved.id)
+    again = store.duplicate(saved.id)
+    assert (copy.name, again.name) == ("Signup (copy)", "Signup (copy 2)")
+    assert copy.actions == saved.actions and copy.id != saved.id
+    store.delete(saved.id)
+    assert store.get(saved.id) is None
+    assert sorted(p.name for p in store.all()) == ["Signup (copy 2)", "Signup (copy)"]
+
+
+def test_names_are_unique(tmp_path) -> None:
+    store = PromptStore(Database(tmp_path / "c.db"))
+    store.save(full_prompt("Same"))
+    with pytest.raises(InputError, match="already exists"):
+        store.save(full_prompt("Same"))
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda p: setattr(p, "name", "  "), "Give the prompt a name"),
+        (lambda p: p.inputs.extend([FormInput("A"), FormInput("B")]), "at most 3"),
+        (lambda p: setattr(p.inputs[1], "label", ""), "needs a label"),
+        (lambda p: setattr(p.inputs[1], "maps_to", "email"), "same contact field"),
+        (lambda p: setattr(p.inputs[0], "kind", InputKind.TEXT), "must be Email"),
+        (lambda p: setattr(p.inputs[1], "maps_to", "nickname"), "unknown field"),
+        (
+            lambda p: p.actions[Interaction.ACCEPT].append(ActionConfig(ActionType.ADD_TO_LIST)),
+            "Accept, action 3 (Add to List): choose a list",
+        ),
+    ],
+)
+def test_invalid_definitions_are_refused_with_the_reason(change, says) -> None:
+    prompt = full_prompt()
+    change(prompt)
+    with pytest.raises(InputError, match=re.escape(says)):
+        prompt.validate()
+
+
+def test_form_validation_reports_each_bad_field() -> None:
+    inputs = [
+        FormInput("Email", kind=InputKind.EMAIL, required=True),
+        FormInput("Phone", kind=InputKind.PHONE),
+        FormInput("Seats", kind=InputKind.NUMBER),
+    ]
+    bad = validate_form(inputs, {0: "not-an-email", 1: "call me", 2: "many"})
+    assert set(bad.errors) == {0, 1, 2}
+    assert "not an email address" in bad.errors[0]
+    assert "not a phone number" in bad.errors[1]
+    assert "not a number" in bad.errors[2]
+
+    missing = validate_form(inputs, {})
+    assert missing.errors == {0: "Email is required."}
+
+    good = validate_form(inputs, {0: "  Ada@Example.COM ", 1: "+1 (555) 010-0199", 2: "1,200"})
+    assert good.ok and good.values[0] == "ada@example.com"

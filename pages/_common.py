@@ -5,25 +5,28 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import runpy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError, Console, Status
 
+# Material icons, not emoji: they render the same on every machine, fonts or not.
 STATUS_ICONS: dict[str, str] = {
-    Status.SUCCEEDED: "✅",
-    Status.FAILED: "❌",
-    Status.SKIPPED: "⏭️",
-    Status.DRY_RUN: "🧪",
-    Status.PENDING: "⏳",
-    Status.INTERRUPTED: "⚠️",
+    Status.SUCCEEDED: ":green[:material/check_circle:]",
+    Status.FAILED: ":red[:material/cancel:]",
+    Status.SKIPPED: ":gray[:material/skip_next:]",
+    Status.DRY_RUN: ":blue[:material/science:]",
+    Status.PENDING: ":orange[:material/hourglass_top:]",
+    Status.INTERRUPTED: ":orange[:material/warning:]",
 }
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False, on_release=lambda c: c.close())
 def _console(db_path: str) -> Console:
     return Console(db_path or None)
 
@@ -31,6 +34,15 @@ def _console(db_path: str) -> Console:
 def console() -> Console:
     """One Console per data file per process, shared by every session (it is thread-safe)."""
     return _console(os.environ.get("CONNECTOR_DB", ""))
+
+
+def hand_over_to_app() -> None:
+    """Run ``app.py`` instead of a page file that Streamlit ran on its own.
+
+    Until some session has called ``st.navigation``, Streamlit's legacy discovery serves a deep
+    link like ``/setup`` by running ``pages/setup.py`` alone, skipping the frame. Each page file
+    calls this when run as a script, so the frame (and its navigation) still takes over."""
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
 
 
 def operator() -> str:
@@ -77,5 +89,11 @@ def show_json(value: Any) -> None:
     st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")
 
 
+def status_text(status: str) -> str:
+    """Plain words for places markdown doesn't reach (table cells, select options)."""
+    return status.replace("_", " ")
+
+
 def status_label(status: str) -> str:
-    return f"{STATUS_ICONS.get(status, '')} {status.replace('_', ' ')}".strip()
+    """Icon and words, for markdown labels."""
+    return f"{STATUS_ICONS.get(status, '')} {status_text(status)}".strip()

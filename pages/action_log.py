@@ -13,8 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from connector import REGISTRY, Interaction, LogFilter, Status
-
-from ._common import STATUS_ICONS, console, show_json, status_label
+from pages._common import (
+    STATUS_ICONS,
+    console,
+    hand_over_to_app,
+    show_json,
+    status_label,
+    status_text,
+)
 
 PAGE_SIZE = 50
 _RANGES: dict[str, timedelta | None] = {
@@ -56,7 +62,7 @@ def _filters() -> LogFilter:
     elif delta := _RANGES[range_name]:
         since = datetime.now(UTC) - delta
     statuses = row1[1].multiselect(
-        "Status", [s.value for s in Status], key="log_status", format_func=status_label
+        "Status", [s.value for s in Status], key="log_status", format_func=status_text
     )
     types = row1[2].multiselect(
         "Action",
@@ -145,7 +151,7 @@ def render() -> None:
         st.info("No actions match these filters yet. Run a prompt in the Simulator to create some.")
         return
     frame = pd.DataFrame(page.rows)[list(_COLUMNS)]
-    frame["status"] = frame["status"].map(status_label)
+    frame["status"] = frame["status"].map(status_text)
     frame["action_type"] = frame["action_type"].map(_action_label)
     frame = frame.rename(columns=_COLUMNS)
     event = st.dataframe(
@@ -180,3 +186,7 @@ def render() -> None:
         _detail(int(page.rows[selected[0]]["id"]))
     else:
         st.caption("Select a row to see its request and response.")
+
+
+if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery
+    hand_over_to_app()

@@ -13,8 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
-
-from ._common import console, show_error
+from pages._common import console, hand_over_to_app, show_error
 
 _TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
     # kind: (tab title, {model attribute: column header})
@@ -131,3 +130,7 @@ def render() -> None:
     for tab, kind in zip(tabs, CatalogKind, strict=True):
         with tab:
             _tab(kind, items[kind])
+
+
+if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery
+    hand_over_to_app()

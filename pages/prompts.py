@@ -8,6 +8,9 @@ different row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from connector import (
@@ -25,9 +28,9 @@ from connector import (
     PromptType,
     custom_field_target,
 )
+from connector.actions import ParamSpec
 from connector.prompts import MAX_INPUTS
-
-from ._common import console, ensure_catalog, reporting_errors
+from pages._common import console, ensure_catalog, hand_over_to_app, reporting_errors
 
 NEW = -1
 
@@ -40,7 +43,24 @@ def _key(name: str) -> str:
     return f"draft{st.session_state.get('draft_v', 0)}_{name}"
 
 
+def _bind(key: str, obj: object, attr: str, convert: Callable[[Any], Any] = lambda v: v) -> str:
+    """Remember that widget ``key`` edits ``obj.attr``, so callbacks can absorb pending edits."""
+    st.session_state.setdefault("draft_bindings", {})[key] = (obj, attr, convert)
+    return key
+
+
+def _absorb() -> None:
+    """Apply widget values not yet copied into the draft.
+
+    A click can arrive in the same rerun as an edit (type a name, click Add action): callbacks
+    run before the script, so without this the edit would be lost when the widgets re-key."""
+    for key, (obj, attr, convert) in st.session_state.get("draft_bindings", {}).items():
+        if key in st.session_state:
+            setattr(obj, attr, convert(st.session_state[key]))
+
+
 def _bump() -> None:
+    st.session_state["draft_bindings"] = {}
     st.session_state["draft_v"] = st.session_state.get("draft_v", 0) + 1
 
 
@@ -67,16 +87,19 @@ def _unsaved(draft: Prompt) -> bool:
 
 
 def _add_input() -> None:
+    _absorb()
     _draft().inputs.append(FormInput(label=f"Input {len(_draft().inputs) + 1}"))
     _bump()
 
 
 def _remove_input(position: int) -> None:
+    _absorb()
     del _draft().inputs[position]
     _bump()
 
 
 def _add_action(interaction: Interaction) -> None:
+    _absorb()
     picked = st.session_state.get(_key(f"new_action_{interaction.value}"))
     if picked:
         _draft().actions.setdefault(interaction, []).append(ActionConfig(ActionType(picked)))
@@ -84,6 +107,7 @@ def _add_action(interaction: Interaction) -> None:
 
 
 def _move_action(interaction: Interaction, position: int, delta: int) -> None:
+    _absorb()
     configs = _draft().actions[interaction]
     target = position + delta
     configs[position], configs[target] = configs[target], configs[position]
@@ -91,11 +115,13 @@ def _move_action(interaction: Interaction, position: int, delta: int) -> None:
 
 
 def _remove_action(interaction: Interaction, position: int) -> None:
+    _absorb()
     del _draft().actions[interaction][position]
     _bump()
 
 
 def _save() -> None:
+    _absorb()
     try:
         saved = console().prompts.save(_draft())
     except InputError as exc:
@@ -160,37 +186,43 @@ def _content(draft: Prompt) -> None:
     st.subheader("Content")
     left, right = st.columns(2)
     draft.name = left.text_input(
-        "Name", draft.name, key=_key("name"), placeholder="Newsletter signup"
+        "Name", draft.name, key=_bind(_key("name"), draft, "name"), placeholder="Newsletter signup"
     )
     types = list(PromptType)
     draft.prompt_type = right.selectbox(
         "Type",
         types,
         index=types.index(draft.prompt_type),
-        key=_key("type"),
+        key=_bind(_key("type"), draft, "prompt_type"),
         format_func=lambda t: t.label,
     )
-    draft.headline = st.text_input("Headline", draft.headline, key=_key("headline"))
-    draft.body = st.text_area("Body", draft.body, key=_key("body"), height=80)
+    draft.headline = st.text_input(
+        "Headline", draft.headline, key=_bind(_key("headline"), draft, "headline")
+    )
+    draft.body = st.text_area("Body", draft.body, key=_bind(_key("body"), draft, "body"), height=80)
     if not draft.prompt_type.has_buttons:
         st.caption("An invisible prompt shows nothing: its Accept actions run when it triggers.")
         return
     a, b, c, d = st.columns(4)
-    draft.accept_label = a.text_input("Accept button", draft.accept_label, key=_key("accept"))
+    draft.accept_label = a.text_input(
+        "Accept button", draft.accept_label, key=_bind(_key("accept"), draft, "accept_label")
+    )
     draft.secondary_label = b.text_input(
         "Secondary button",
         draft.secondary_label,
-        key=_key("secondary"),
+        key=_bind(_key("secondary"), draft, "secondary_label"),
         help="Leave empty for no secondary button.",
     )
-    draft.decline_label = c.text_input("Decline button", draft.decline_label, key=_key("decline"))
+    draft.decline_label = c.text_input(
+        "Decline button", draft.decline_label, key=_bind(_key("decline"), draft, "decline_label")
+    )
     draft.timeout_seconds = int(
         d.number_input(
             "Timeout (seconds)",
             min_value=0,
             max_value=3600,
             value=draft.timeout_seconds,
-            key=_key("timeout"),
+            key=_bind(_key("timeout"), draft, "timeout_seconds", int),
             help="0: the prompt never times out.",
         )
     )
@@ -215,15 +247,19 @@ def _inputs(draft: Prompt) -> None:
         if form_input.maps_to and form_input.maps_to not in targets:
             targets[form_input.maps_to] = f"{form_input.maps_to} (not in the catalog)"
         cols = st.columns([3, 3, 2, 3, 1, 1], vertical_alignment="bottom")
-        form_input.label = cols[0].text_input("Label", form_input.label, key=_key(f"in{n}_label"))
+        form_input.label = cols[0].text_input(
+            "Label", form_input.label, key=_bind(_key(f"in{n}_label"), form_input, "label")
+        )
         form_input.placeholder = cols[1].text_input(
-            "Placeholder", form_input.placeholder, key=_key(f"in{n}_ph")
+            "Placeholder",
+            form_input.placeholder,
+            key=_bind(_key(f"in{n}_ph"), form_input, "placeholder"),
         )
         form_input.kind = cols[2].selectbox(
             "Validation",
             kinds,
             index=kinds.index(form_input.kind),
-            key=_key(f"in{n}_kind"),
+            key=_bind(_key(f"in{n}_kind"), form_input, "kind"),
             format_func=lambda k: k.value.title(),
         )
         options = list(targets)
@@ -231,11 +267,11 @@ def _inputs(draft: Prompt) -> None:
             "Fills contact field",
             options,
             index=options.index(form_input.maps_to),
-            key=_key(f"in{n}_maps"),
+            key=_bind(_key(f"in{n}_maps"), form_input, "maps_to"),
             format_func=targets.__getitem__,
         )
         form_input.required = cols[4].checkbox(
-            "Required", form_input.required, key=_key(f"in{n}_req")
+            "Required", form_input.required, key=_bind(_key(f"in{n}_req"), form_input, "required")
         )
         cols[5].button(
             ":material/close:",
@@ -250,6 +286,25 @@ def _inputs(draft: Prompt) -> None:
         disabled=len(draft.inputs) >= MAX_INPUTS,
         on_click=_add_input,
     )
+
+
+class _TargetSetter:
+    """Writes a catalog choice into an action's params as ``<key>_id`` and ``<key>_name``."""
+
+    def __init__(self, config: ActionConfig, param: ParamSpec, names: dict[str, str]) -> None:
+        self.config, self.param, self.names = config, param, names
+
+    @property
+    def value(self) -> str:
+        return self.config.params.get(self.param.id_key, "")
+
+    @value.setter
+    def value(self, chosen: str | None) -> None:
+        if chosen:
+            self.config.params[self.param.id_key] = chosen
+            self.config.params[self.param.name_key] = self.names[chosen].removesuffix(
+                " — not in the catalog"
+            )
 
 
 def _target_picker(config: ActionConfig, key: str) -> None:
@@ -269,14 +324,13 @@ def _target_picker(config: ActionConfig, key: str) -> None:
             param.label,
             options,
             index=options.index(current) if current else None,
-            key=f"{key}_{param.key}",
+            key=_bind(f"{key}_{param.key}", _TargetSetter(config, param, names), "value"),
             format_func=label,
             placeholder=f"Choose one of {len(items)} {param.catalog.value} (type to search)",
             label_visibility="collapsed",
         )
         if chosen:
-            config.params[param.id_key] = chosen
-            config.params[param.name_key] = names[chosen].removesuffix(" — not in the catalog")
+            _TargetSetter(config, param, names).value = chosen
 
 
 def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
@@ -298,7 +352,7 @@ def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
                 "If it fails",
                 behaviours,
                 index=behaviours.index(config.on_error),
-                key=f"{key}_err",
+                key=_bind(f"{key}_err", config, "on_error"),
                 format_func=lambda b: "Stop the rest" if b is ErrorBehaviour.STOP else "Continue",
                 label_visibility="collapsed",
                 help="Stop: later actions don't run if this one fails. Continue: they run anyway.",
@@ -389,3 +443,7 @@ def render() -> None:
     with reporting_errors():
         if _unsaved(draft):
             state_col.caption(":orange[Unsaved changes]")
+
+
+if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery
+    hand_over_to_app()

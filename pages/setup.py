@@ -9,8 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError, User
-
-from ._common import console, reporting_errors, show_error
+from pages._common import console, hand_over_to_app, reporting_errors, show_error
 
 
 def _connected(user: User) -> None:
@@ -120,3 +119,7 @@ def render() -> None:
     _connect_form()
     st.divider()
     _sandbox_controls()
+
+
+if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery
+    hand_over_to_app()

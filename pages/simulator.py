@@ -9,59 +9,74 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import (
+    ConnectorError,
     Interaction,
     Prompt,
-    PromptType,
     RunResult,
     SimulatedUser,
     Status,
 )
+from pages._common import (
+    STATUS_ICONS,
+    console,
+    hand_over_to_app,
+    operator,
+    show_error,
+    show_json,
+    status_label,
+)
 
-from ._common import STATUS_ICONS, console, operator, reporting_errors, show_json, status_label
 
-_BANNERS = {PromptType.HORIZONTAL_BANNER, PromptType.BOTTOM_BANNER, PromptType.TEXT_BAR}
-
-
-def _user() -> SimulatedUser:
+def _user_form() -> None:
     st.subheader("Simulated user")
     st.caption("What the host app would pass: a user id and traits.")
     a, b = st.columns(2)
-    user_id = a.text_input("User id", key="sim_user_id", placeholder="user-1024")
-    email = b.text_input(
+    a.text_input("User id", key="sim_user_id", placeholder="user-1024")
+    b.text_input(
         "email_address trait",
         key="sim_email_trait",
         placeholder="ada@example.com",
         help="Used when no form input mapped to Email is filled.",
     )
-    first = a.text_input("first_name trait", key="sim_first")
-    last = b.text_input("last_name trait", key="sim_last")
-    return SimulatedUser(user_id=user_id, email_address=email, first_name=first, last_name=last)
+    a.text_input("first_name trait", key="sim_first")
+    b.text_input("last_name trait", key="sim_last")
 
 
-def _run(prompt: Prompt, interaction: Interaction, user: SimulatedUser, dry_run: bool) -> None:
-    values = {
-        n: st.session_state.get(f"sim_{prompt.id}_in{n}", "") for n in range(len(prompt.inputs))
-    }
-    with reporting_errors(), st.spinner(f"Running {interaction.label}…"):
+def _run(prompt: Prompt, interaction: Interaction) -> None:
+    """Button callback: runs before the script, so the page draws the fresh result."""
+    state = st.session_state
+    values = {n: state.get(f"sim_{prompt.id}_in{n}", "") for n in range(len(prompt.inputs))}
+    user = SimulatedUser(
+        user_id=state.get("sim_user_id", ""),
+        email_address=state.get("sim_email_trait", ""),
+        first_name=state.get("sim_first", ""),
+        last_name=state.get("sim_last", ""),
+    )
+    state.pop("sim_error", None)
+    try:
         runner = console().runner(operator=operator(), source="simulator")
-        st.session_state["sim_result"] = runner.run(
-            prompt, interaction, user, values, dry_run=dry_run
+        state["sim_result"] = runner.run(
+            prompt, interaction, user, values, dry_run=bool(state.get("sim_dry_run"))
         )
+    except ConnectorError as exc:
+        state["sim_error"] = exc
 
 
-def _preview(prompt: Prompt, user: SimulatedUser, dry_run: bool) -> None:
-    errors: dict[int, str] = {}
+def _preview(prompt: Prompt) -> None:
     last: RunResult | None = st.session_state.get("sim_result")
-    if last and last.prompt.id == prompt.id:
-        errors = last.input_errors
+    errors = last.input_errors if last and last.prompt.id == prompt.id else {}
     st.caption(f"{prompt.prompt_type.label} preview")
     with st.container(border=True):
-        clicked: Interaction | None = None
         if prompt.prompt_type.has_buttons:
             head, close = st.columns([12, 1])
             head.markdown(f"### {prompt.headline or '(no headline)'}")
-            if close.button(":material/close:", key="sim_dismiss", help="Close (Dismiss)"):
-                clicked = Interaction.DISMISS
+            close.button(
+                ":material/close:",
+                key="sim_dismiss",
+                help="Close (Dismiss)",
+                on_click=_run,
+                args=(prompt, Interaction.DISMISS),
+            )
         else:
             st.markdown("*Invisible prompt: nothing is shown; its actions run on trigger.*")
         if prompt.body:
@@ -71,30 +86,37 @@ def _preview(prompt: Prompt, user: SimulatedUser, dry_run: bool) -> None:
             st.text_input(label, key=f"sim_{prompt.id}_in{n}", placeholder=form_input.placeholder)
             if n in errors:
                 st.error(errors[n], icon=":material/error:")
-        if prompt.prompt_type.has_buttons:
-            buttons = [(Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")]
-            if prompt.secondary_label:
-                buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
-            buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))
-            for col, (interaction, label, kind) in zip(
-                st.columns(len(buttons) if prompt.prompt_type in _BANNERS else [1] * 3),
-                buttons,
-                strict=False,
-            ):
-                if col.button(
-                    label, key=f"sim_{interaction.value}", type=kind, use_container_width=True
-                ):
-                    clicked = interaction
-        elif st.button("Trigger", type="primary", key="sim_trigger"):
-            clicked = Interaction.ACCEPT
-    if prompt.prompt_type.has_buttons:
-        countdown = (
-            f"after {prompt.timeout_seconds} s" if prompt.timeout_seconds else "(no countdown set)"
-        )
-        if st.button(f"Let it time out {countdown}", icon=":material/timer:", key="sim_timeout"):
-            clicked = Interaction.TIMEOUT
-    if clicked:
-        _run(prompt, clicked, user, dry_run)
+        if not prompt.prompt_type.has_buttons:
+            st.button(
+                "Trigger",
+                type="primary",
+                key="sim_trigger",
+                on_click=_run,
+                args=(prompt, Interaction.ACCEPT),
+            )
+            return
+        buttons = [(Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")]
+        if prompt.secondary_label:
+            buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
+        buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))
+        for col, (interaction, label, kind) in zip(st.columns(3), buttons, strict=False):
+            col.button(
+                label,
+                key=f"sim_{interaction.value}",
+                type=kind,
+                use_container_width=True,
+                on_click=_run,
+                args=(prompt, interaction),
+            )
+    seconds = prompt.timeout_seconds
+    countdown = f"after {seconds} s" if seconds else "(no countdown set)"
+    st.button(
+        f"Let it time out {countdown}",
+        icon=":material/timer:",
+        key="sim_timeout",
+        on_click=_run,
+        args=(prompt, Interaction.TIMEOUT),
+    )
 
 
 def _outcomes(result: RunResult) -> None:
@@ -146,13 +168,19 @@ def render() -> None:
             f"{i.label}: {len(prompt.actions_for(i))}" for i in Interaction if prompt.actions_for(i)
         )
         st.caption(f"Actions — {summary or 'none'}")
-        dry_run = st.toggle(
+        st.toggle(
             "Dry run", key="sim_dry_run", help="Show the requests that would be sent, send nothing."
         )
-        user = _user()
+        _user_form()
     with left:
-        _preview(prompt, user, dry_run)
+        _preview(prompt)
+    if error := st.session_state.get("sim_error"):
+        show_error(error)
     result: RunResult | None = st.session_state.get("sim_result")
     if result is not None:
         st.divider()
         _outcomes(result)
+
+
+if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery
+    hand_over_to_app()

@@ -96,7 +96,7 @@ class Sandbox:
             # Links name the host the request came in on, as the live API's do.
             links=Links(origin + self._api_root),
             query=request.url.params,
-            content=request.content,
+            content=request.read(),
             ids=ids,
         )
         with self._lock:

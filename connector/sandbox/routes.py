@@ -35,6 +35,7 @@ DEFAULT_LIMIT = 20
 # We clamp, as the official MCP server's client does, so a careless client still gets data.
 MAX_LIMIT = 100
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²", which int() rejects
 
 
 class Reply(NamedTuple):
@@ -104,7 +105,7 @@ def text_filter(query: httpx.QueryParams, name: str, bare: str = "contains") -> 
 def reference(value: object) -> int | None:
     """A foreign key from a body: ints and digit strings are accepted, as the docs send both.
     Anything else, or beyond SQLite's integer range, references nothing."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
         return value
@@ -384,8 +385,6 @@ def contact_lists_of(call: Call) -> Reply:
 
 # -- automations -----------------------------------------------------------------------------
 
-COULD_NOT_ENROLL = ApiError(403, {"message": "Could not create SubscriberSeries"})
-
 
 def enroll(call: Call) -> Reply:
     """POST /contactAutomations, 201. Re-entering is UNVERIFIED live; here it follows the
@@ -395,14 +394,14 @@ def enroll(call: Call) -> Reply:
     if missing:
         raise missing_attribute(*missing)
     contact = _contact_or_404(call.store, payload["contact"])
-    automation_id = reference(payload["automation"])
-    automation = call.store.automation_by_id(automation_id) if automation_id is not None else None
-    if automation is None or automation_id is None:
+    automation_ref = reference(payload["automation"])
+    automation = call.store.automation_by_id(automation_ref) if automation_ref is not None else None
+    if automation is None:
         # ASSUMED entity name: automations are "series" internally (seriesid, SubscriberSeries).
         raise no_result("Series", payload["automation"])
-    contact_id = int(contact["id"])
+    contact_id, automation_id = int(contact["id"]), int(automation["id"])
     if not automation["multientry"] and call.store.has_entered(contact_id, automation_id):
-        raise COULD_NOT_ENROLL
+        raise ApiError(403, {"message": "Could not create SubscriberSeries"})
     row = call.store.insert_contact_automation(
         contact_id, automation_id, int(automation["blocks"]), utc_now()
     )
@@ -478,7 +477,7 @@ class Route:
 
 def route(method: str, template: str, handler: Handler) -> Route:
     """``/contacts/{id}/contactLists`` -> a regex whose ``{id}`` group takes digits only."""
-    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>\\d+)", re.escape(template))
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[0-9]+)", re.escape(template))
     return Route(method, re.compile(f"{regex}/?"), handler)
 
 

@@ -237,7 +237,7 @@ def _fields(spec: SeedSpec, data: SeedData) -> None:
         for order, label in enumerate(options, start=1):
             option_id = len(data.field_options) + 1
             data.field_options.append((option_id, field_id, order, label, label, 0, created))
-        data.field_rels.append((field_id, field_id, 0, i + 1, created))
+        data.field_rels.append((field_id, field_id, 0, 0, created))
 
 
 def _tags(spec: SeedSpec, data: SeedData) -> None:

@@ -129,7 +129,10 @@ class SandboxServer:
         shown = f"[{self.host}]" if ":" in self.host else self.host
         server.base_url = f"http://{shown}:{self.port}"
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"sandbox-server-{self.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns promptly
+            name=f"sandbox-server-{self.port}",
+            daemon=True,
         )
         self._server = server
         self._thread.start()

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connector import Console
+from connector.sandbox import Sandbox
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data directory in effect for the app, with no live account in the environment."""
+    monkeypatch.setenv("CONNECTOR_DB", str(tmp_path / "connector.db"))
+    monkeypatch.delenv("AC_API_URL", raising=False)
+    monkeypatch.delenv("AC_API_KEY", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    """A Console on a fresh file, on an in-memory sandbox."""
+    made = Console(tmp_path / "connector.db", env={}, sandbox=Sandbox())
+    yield made
+    made.close()

@@ -1,0 +1,205 @@
+"""Every page through Streamlit's AppTest: it renders, and its main interaction works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from connector import Console, InputKind, Interaction, SimulatedUser
+from connector.sandbox import Sandbox, SandboxServer
+from pages import PAGES
+
+TIMEOUT = 20
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def run_page(name: str) -> AppTest:
+    def page(module: str) -> None:
+        import importlib
+
+        importlib.import_module(f"pages.{module}").render()
+
+    return AppTest.from_function(page, args=(name,), default_timeout=TIMEOUT).run()
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} in {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [s.value for s in at.success]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += [s.value for s in at.subheader] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_the_frame_registers_every_page_and_shows_the_sandbox(data_dir: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "Sandbox" in "\n".join(m.value for m in at.sidebar.markdown)
+    assert str(data_dir / "connector.db") in "\n".join(c.value for c in at.sidebar.caption)
+    assert at.title[0].value == "Setup"
+
+
+@pytest.mark.parametrize("name", ["setup", "catalog", "prompts", "simulator", "action_log"])
+def test_every_page_renders_without_exception(data_dir: Path, name: str) -> None:
+    at = run_page(name)
+    assert not at.exception, at.exception
+    assert at.title
+
+
+def test_every_registered_page_has_title_icon_and_help() -> None:
+    assert len(PAGES) == 5
+    for page in PAGES:
+        assert page.title and page.icon.startswith(":material/") and len(page.help) > 20
+        assert page.url_path and callable(page.render)
+
+
+def test_setup_refuses_a_bad_url_and_keeps_what_was_typed(data_dir: Path) -> None:
+    at = run_page("setup")
+    at.text_input(key="setup_url").input("https://example.com")
+    at.text_input(key="setup_key").input("some-key")
+    button(at, "Save").click().run()
+    assert not at.exception
+    assert "is not an ActiveCampaign API URL" in at.error[0].value
+    assert "Nothing was saved." in texts(at)
+    assert at.text_input(key="setup_url").value == "https://example.com"
+    assert at.text_input(key="setup_key").value == "some-key"
+
+
+def test_setup_tests_saves_and_switches_back(data_dir: Path) -> None:
+    with Sandbox() as sandbox, SandboxServer(sandbox) as server:
+        at = run_page("setup")
+        at.text_input(key="setup_url").input(server.base_url)
+        at.text_input(key="setup_key").input("wrong-key")
+        button(at, "Test").click().run()
+        assert "refused the API key" in at.error[0].value
+        assert "wrong-key" not in texts(at)
+
+        at.text_input(key="setup_key").input(f"  {sandbox.api_key}  ")
+        button(at, "Test").click().run()
+        assert "Connected as" in at.success[0].value
+
+        button(at, "Save").click().run()
+        assert not at.exception
+        assert "Live" in texts(at) and server.base_url.split("//")[1] in texts(at)
+        assert sandbox.api_key not in texts(at)
+
+        button(at, "Switch to the sandbox").click().run()
+        assert "Built-in demo account" in texts(at)
+
+
+def test_setup_reports_an_unreachable_host(data_dir: Path) -> None:
+    at = run_page("setup")
+    at.text_input(key="setup_url").input("http://127.0.0.1:9")  # discard port: nothing listens
+    at.text_input(key="setup_key").input("k")
+    button(at, "Test").click().run()
+    assert "refused the connection" in at.error[0].value
+
+
+def test_catalog_lists_every_item_and_searches(data_dir: Path) -> None:
+    at = run_page("catalog")
+    assert not at.exception
+    assert [t.label for t in at.tabs] == [
+        "Lists (48)",
+        "Automations (8)",
+        "Custom fields (5)",
+        "Tags (10)",
+    ]
+    assert len(at.dataframe[0].value) == 48
+    at.text_input(key="search_lists").input("beta").run()
+    shown = at.dataframe[0].value
+    assert 0 < len(shown) < 48 and all("beta" in n.lower() for n in shown["Name"])
+    assert "Inactive" in set(at.dataframe[1].value["Status"])
+
+
+def test_prompts_create_with_actions_and_save(data_dir: Path) -> None:
+    at = run_page("prompts")
+    button(at, "New").click().run()
+    name_box = next(t for t in at.text_input if t.label == "Name")
+    name_box.input("Checkout survey")
+    button(at, "Add form input").click().run()
+    next(s for s in at.selectbox if s.label == "Validation").set_value(InputKind.EMAIL)
+    maps = next(s for s in at.selectbox if s.label == "Fills contact field")
+    maps.set_value("email").run()
+    button(at, "Add action").click().run()  # the first type offered: Add Contact
+    add_type = next(s for s in at.selectbox if s.label == "Add an action")
+    add_type.set_value("add_to_list").run()
+    next(b for b in at.button if b.label == "Add action").click().run()
+    list_picker = next(s for s in at.selectbox if s.label == "List")
+    list_picker.set_value("3").run()
+    button(at, "Save prompt").click().run()
+    assert not at.exception
+    assert "Saved “Checkout survey”." in texts(at)
+
+    saved = next(
+        p for p in Console(data_dir / "connector.db").prompts.all() if p.name == "Checkout survey"
+    )
+    assert [a.type.value for a in saved.actions_for(Interaction.ACCEPT)] == [
+        "add_contact",
+        "add_to_list",
+    ]
+    assert saved.actions_for(Interaction.ACCEPT)[1].params["list_id"] == "3"
+    assert saved.inputs[0].maps_to == "email"
+
+
+def test_prompts_refuse_an_incomplete_action(data_dir: Path) -> None:
+    at = run_page("prompts")
+    next(s for s in at.selectbox if s.label == "Add an action").set_value("add_to_list").run()
+    button(at, "Add action").click().run()
+    button(at, "Save prompt").click().run()
+    assert "choose a list" in at.error[0].value
+
+
+def test_simulator_runs_accept_and_shows_requests(data_dir: Path) -> None:
+    at = run_page("simulator")
+    newsletter = next(
+        p.id
+        for p in Console(data_dir / "connector.db").prompts.all()
+        if p.name == "Newsletter signup"
+    )
+    at.selectbox(key="sim_prompt").set_value(newsletter).run()
+    at.text_input(key=f"sim_{newsletter}_in0").input("ada@example.com")
+    at.button(key="sim_accept").click().run()
+    assert not at.exception
+    titles = [e.label for e in at.expander]
+    assert any("succeeded" in t and "Add Contact" in t for t in titles)
+    assert any("succeeded" in t and "Add to List" in t for t in titles)
+    assert any('"url": "https://sandbox.invalid/api/3/contact/sync"' in c.value for c in at.code)
+
+
+def test_simulator_reports_a_bad_email_against_its_field(data_dir: Path) -> None:
+    at = run_page("simulator")
+    console = Console(data_dir / "connector.db")
+    newsletter = next(p.id for p in console.prompts.all() if p.name == "Newsletter signup")
+    at.selectbox(key="sim_prompt").set_value(newsletter).run()
+    at.text_input(key=f"sim_{newsletter}_in0").input("ada@")
+    at.button(key="sim_accept").click().run()
+    assert "not an email address" in at.error[0].value
+    assert "nothing was sent" in at.error[1].value
+    assert at.text_input(key=f"sim_{newsletter}_in0").value == "ada@"
+    assert console.log.page().total == 0
+
+
+def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
+    console = Console(data_dir / "connector.db")
+    prompt = next(p for p in console.prompts.all() if p.name == "Newsletter signup")
+    console.runner(operator="tester").run(
+        prompt, Interaction.ACCEPT, SimulatedUser(), {0: "grace@example.com"}
+    )
+    at = run_page("action_log")
+    assert not at.exception
+    assert at.metric[0].value == "2"
+    table = at.dataframe[0].value
+    assert list(table["Email"]) == ["grace@example.com", "grace@example.com"]
+    at.multiselect(key="log_types").set_value(["add_to_list"]).run()
+    assert at.metric[0].value == "1"
+    at.session_state["log_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert "Entry #" in texts(at)
+    assert any("/api/3/contactLists" in c.value for c in at.code)

@@ -1,8 +1,12 @@
-"""The action registry: per action type, its parameters and the one request it sends.
+"""The action registry: per action type, its parameters, its request, and its duplicate check.
 
 Adding an action is one new ``ActionSpec`` in ``REGISTRY`` (and its entry in the README, which a
-test enforces). An action never sends anything itself: it *plans* a request, and the runner sends
+test enforces). An action never sends anything itself: it *plans* a request and the runner sends
 it, so a dry run shows exactly what a real run would send.
+
+Writes that are not safe to repeat carry a ``check``: a read that says whether the contact is
+already where the action would put it. The runner calls it before the first attempt (to skip a
+duplicate) and before every retry (to notice that an attempt whose answer was lost did land).
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .client import AcClient
 from .models import ActionType, CatalogKind
 
 __all__ = [
     "CONTACT_ID_PLACEHOLDER",
     "REGISTRY",
     "ActionSpec",
+    "OptionSpec",
     "ParamSpec",
     "PlannedRequest",
+    "Presence",
     "RunContext",
 ]
 
@@ -44,6 +51,15 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """An on/off option of an action, stored in its params as "1" (on) or absent."""
+
+    key: str
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
 class PlannedRequest:
     method: str
     path: str
@@ -59,6 +75,19 @@ class RunContext:
 
 
 @dataclass(frozen=True)
+class Presence:
+    """What a check found: how often the contact is already at the target, and whether sending
+    is blocked (e.g. the contact unsubscribed), each with the sentence to log."""
+
+    count: int = 0
+    already: str = ""
+    blocked: str = ""
+
+
+Check = Callable[[AcClient, Mapping[str, str], str], Presence]
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     type: ActionType
     label: str
@@ -66,6 +95,11 @@ class ActionSpec:
     params: tuple[ParamSpec, ...]
     needs_contact_id: bool
     _plan: Callable[[Mapping[str, str], RunContext], PlannedRequest]
+    check: Check | None = None
+    options: tuple[OptionSpec, ...] = ()
+    # The option that allows sending although the contact is already there / is blocked.
+    repeat_option: str = ""
+    unblock_option: str = ""
 
     def plan(self, params: Mapping[str, str], context: RunContext) -> PlannedRequest:
         return self._plan(params, context)
@@ -87,9 +121,25 @@ class ActionSpec:
             return self.label
         return f"{self.label}: {target_name or 'id'} (#{target_id})"
 
+    def allows_repeat(self, params: Mapping[str, str]) -> bool:
+        return bool(self.repeat_option and params.get(self.repeat_option))
+
+    def allows_unblock(self, params: Mapping[str, str]) -> bool:
+        return bool(self.unblock_option and params.get(self.unblock_option))
+
+
+def _name(params: Mapping[str, str], key: str) -> str:
+    return f"“{params.get(f'{key}_name') or params.get(f'{key}_id')}”"
+
+
+# -- Add Contact ------------------------------------------------------------------------------
+
 
 def _sync(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
     return PlannedRequest("POST", "/contact/sync", {"contact": dict(context.contact)})
+
+
+# -- Add to List ------------------------------------------------------------------------------
 
 
 def _add_to_list(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
@@ -98,11 +148,58 @@ def _add_to_list(params: Mapping[str, str], context: RunContext) -> PlannedReque
     return PlannedRequest("POST", "/contactLists", body)
 
 
+def _list_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
+    rows = [r for r in client.contact_lists(contact_id) if str(r.get("list")) == params["list_id"]]
+    status = str(rows[0].get("status")) if rows else ""
+    if status == "1":
+        return Presence(1, already=f"Already subscribed to {_name(params, 'list')}.")
+    if status == "2":
+        return Presence(
+            0,
+            blocked=f"The contact unsubscribed from {_name(params, 'list')}; subscribing again "
+            "would override their choice. Turn on “Resubscribe” for this action to do it anyway.",
+        )
+    if status == "3":
+        return Presence(0, blocked=f"The contact's email bounced on {_name(params, 'list')}.")
+    return Presence(0)
+
+
+# -- Add to Automation ------------------------------------------------------------------------
+
+
 def _add_to_automation(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
     body = {
         "contactAutomation": {"contact": context.contact_id, "automation": params["automation_id"]}
     }
     return PlannedRequest("POST", "/contactAutomations", body)
+
+
+def _automation_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
+    runs = [
+        r
+        for r in client.contact_automations(contact_id)
+        if str(r.get("automation") or r.get("seriesid")) == params["automation_id"]
+    ]
+    if not runs:
+        return Presence(0)
+    return Presence(
+        len(runs),
+        already=f"Already in {_name(params, 'automation')} (entered {len(runs)}×). Turn on "
+        "“Allow re-entry” for this action to enroll again.",
+    )
+
+
+# -- Add Tag ----------------------------------------------------------------------------------
+
+
+def _add_tag(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
+    body = {"contactTag": {"contact": context.contact_id, "tag": params["tag_id"]}}
+    return PlannedRequest("POST", "/contactTags", body)
+
+
+def _tag_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
+    tagged = any(str(r.get("tag")) == params["tag_id"] for r in client.contact_tags(contact_id))
+    return Presence(1, already=f"Already tagged {_name(params, 'tag')}.") if tagged else Presence()
 
 
 REGISTRY: dict[ActionType, ActionSpec] = {
@@ -124,6 +221,15 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             (ParamSpec("list", "List", CatalogKind.LISTS),),
             True,
             _add_to_list,
+            check=_list_presence,
+            options=(
+                OptionSpec(
+                    "resubscribe",
+                    "Resubscribe",
+                    "Subscribe again a contact who unsubscribed from this list.",
+                ),
+            ),
+            unblock_option="resubscribe",
         ),
         ActionSpec(
             ActionType.ADD_TO_AUTOMATION,
@@ -132,6 +238,24 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             (ParamSpec("automation", "Automation", CatalogKind.AUTOMATIONS),),
             True,
             _add_to_automation,
+            check=_automation_presence,
+            options=(
+                OptionSpec(
+                    "allow_reentry",
+                    "Allow re-entry",
+                    "Enroll a contact who is already (or was) in this automation again.",
+                ),
+            ),
+            repeat_option="allow_reentry",
+        ),
+        ActionSpec(
+            ActionType.ADD_TAG,
+            "Add Tag",
+            "Tags the contact (POST /contactTags) with a tag chosen from the catalog.",
+            (ParamSpec("tag", "Tag", CatalogKind.TAGS),),
+            True,
+            _add_tag,
+            check=_tag_presence,
         ),
     )
 }

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from .budget import RequestBudget
 from .errors import (
     ApiError,
     AuthError,
@@ -28,12 +31,14 @@ from .errors import (
     ValidationError,
 )
 from .models import AcList, Automation, Contact, Field, Tag, User
+from .retry import RetryPolicy
 
 __all__ = ["PAGE_SIZE", "REDACTED", "AcClient", "Exchange", "ProgressCallback"]
 
 PAGE_SIZE = 100  # the API's maximum; anything larger is not documented
 REDACTED = "[redacted]"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_RETRY = RetryPolicy()
 
 ProgressCallback = Callable[[int, int], None]  # (pages fetched, pages in all)
 
@@ -49,6 +54,8 @@ class Exchange:
     response_body: Any = None
     duration_ms: float = 0.0
     request_headers: dict[str, str] = field(default_factory=dict)
+    attempts: int = 1
+    last_error: str = ""  # the last failure before the attempt that produced this exchange
 
     def request_dict(self) -> dict[str, Any]:
         return {
@@ -76,8 +83,13 @@ class AcClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        budget: RequestBudget | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self._local = threading.local()
+        self.budget = budget
+        self.retry = retry
         self.host = urlsplit(self.api_url).netloc
         self._key = api_key
         self._http = httpx.Client(
@@ -112,8 +124,58 @@ class AcClient:
         *,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        retry: bool = True,
     ) -> Exchange:
-        """Send one request: its ``Exchange`` on 2xx, else raise a typed ``ApiError``."""
+        """Send a request within the budget: its ``Exchange`` on 2xx, else a typed ``ApiError``.
+
+        With ``retry`` (the default) retryable failures are tried again per ``self.retry``; pass
+        ``retry=False`` for a request that is not safe to repeat blindly (the caller then decides,
+        e.g. after checking whether the first attempt landed)."""
+        started = time.monotonic()
+        last_error = ""
+        attempt = 1
+        while True:
+            try:
+                done = self.attempt(method, path, params=params, body=body)
+            except ApiError as exc:
+                exc.attempts = attempt
+                delay = self.retry.delay(attempt, exc)
+                elapsed = time.monotonic() - started
+                if not retry or not self.retry.should_retry(attempt, exc, elapsed, delay):
+                    raise
+                last_error = exc.message
+                self.pause(exc, delay)
+                attempt += 1
+                continue
+            done = replace(done, attempts=attempt, last_error=last_error)
+            self._local.last = done
+            return done
+
+    @property
+    def last_read(self) -> dict[str, Any] | None:
+        """This thread's last successful exchange, as shown to operators (request, response)."""
+        last: Exchange | None = getattr(self._local, "last", None)
+        if last is None:
+            return None
+        return {"request": last.request_dict(), "response": last.response_dict()}
+
+    def pause(self, error: ApiError, delay: float) -> None:
+        """Wait before a retry; a 429 also holds the whole account's budget."""
+        if self.budget is not None and isinstance(error, RateLimitedError):
+            self.budget.hold(delay)
+        time.sleep(delay)
+
+    def attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Exchange:
+        """Send exactly once (after taking a slot from the budget)."""
+        if self.budget is not None:
+            self.budget.acquire()
         request = self._http.build_request(method, path, params=params, json=body)
         shown_headers = {
             name: (REDACTED if name.lower() == "api-token" else value)
@@ -172,22 +234,34 @@ class AcClient:
         params: dict[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Every item of a collection: pages of ``PAGE_SIZE`` until ``meta.total`` is reached."""
-        items: list[dict[str, Any]] = []
-        offset, pages_total = 0, 1
-        while True:
-            page = self.get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset})
-            batch = [item for item in page.get(key) or [] if isinstance(item, dict)]
-            items.extend(batch)
-            total = _as_int((page.get("meta") or {}).get("total"), default=len(items))
-            pages_total = max(1, math.ceil(total / PAGE_SIZE))
-            offset += PAGE_SIZE
-            if on_progress:
-                on_progress(min(offset // PAGE_SIZE, pages_total), pages_total)
-            # A short or empty page ends the walk even if ``total`` disagrees (it can change
-            # under us while we page).
-            if offset >= total or len(batch) < PAGE_SIZE:
-                return items
+        """Every item of a collection, in pages of ``PAGE_SIZE``.
+
+        The first page tells ``meta.total``; the remaining pages are then fetched concurrently
+        (the budget keeps them within the account's rate limit) and joined in offset order.
+        ``on_progress`` is called from the calling thread, so it may draw on a page."""
+
+        def page(offset: int) -> list[dict[str, Any]]:
+            body = self.get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset})
+            return [item for item in body.get(key) or [] if isinstance(item, dict)]
+
+        first_body = self.get(path, {**(params or {}), "limit": PAGE_SIZE, "offset": 0})
+        first = [item for item in first_body.get(key) or [] if isinstance(item, dict)]
+        total = _as_int((first_body.get("meta") or {}).get("total"), default=len(first))
+        pages_total = max(1, math.ceil(total / PAGE_SIZE))
+        if on_progress:
+            on_progress(1, pages_total)
+        if len(first) < PAGE_SIZE or pages_total == 1:
+            return first
+        offsets = list(range(PAGE_SIZE, pages_total * PAGE_SIZE, PAGE_SIZE))
+        results: dict[int, list[dict[str, Any]]] = {0: first}
+        workers = min(len(offsets), self.budget.limit if self.budget else 4, 8)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ac-page") as pool:
+            futures = {pool.submit(page, offset): offset for offset in offsets}
+            for done, future in enumerate(as_completed(futures), start=2):
+                results[futures[future]] = future.result()
+                if on_progress:
+                    on_progress(done, pages_total)
+        return [item for offset in sorted(results) for item in results[offset]]
 
     # -- typed reads ----------------------------------------------------------------------------
 
@@ -222,6 +296,9 @@ class AcClient:
     def contact_automations(self, contact_id: str) -> list[dict[str, Any]]:
         body = self.get(f"/contacts/{contact_id}/contactAutomations")
         return list(body.get("contactAutomations") or [])
+
+    def contact_tags(self, contact_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/contacts/{contact_id}/contactTags").get("contactTags") or [])
 
     # -- writes (each returns its Exchange so callers can show and log it) ------------------------
 

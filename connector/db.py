@@ -100,6 +100,12 @@ def m004_action_log(db: sqlite_utils.Database) -> None:
     log.create_index(["run_id"])
 
 
+@migrations()
+def m005_action_log_last_error(db: sqlite_utils.Database) -> None:
+    # Why an action needed more than one attempt, even when it finally succeeded.
+    db["action_log"].add_column("last_error", str)
+
+
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 

@@ -68,12 +68,16 @@ class ApiError(ConnectorError):
         status: int | None = None,
         body: Any = None,
         exchange: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, detail)
         self.status = status
         self.body = body
         # The redacted request/response pair (``client.Exchange``) the error came from, if any.
         self.exchange = exchange
+        # The server's Retry-After in seconds (429, 503), when it sent one.
+        self.retry_after = retry_after
+        self.attempts = 1  # how many times the request was sent before giving up
 
 
 class AuthError(ApiError):
@@ -95,11 +99,7 @@ class ValidationError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one."""
-
-    def __init__(self, message: str, detail: str = "", **kwargs: Any) -> None:
-        self.retry_after: float | None = kwargs.pop("retry_after", None)
-        super().__init__(message, detail, **kwargs)
+    pass
 
 
 class ServerError(ApiError):

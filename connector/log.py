@@ -124,6 +124,7 @@ EXPORT_COLUMNS = (
     "attempts",
     "duration_ms",
     "error",
+    "last_error",
     "operator",
     "source",
     "account",

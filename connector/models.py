@@ -76,6 +76,7 @@ class ActionType(StrEnum):
     ADD_CONTACT = "add_contact"
     ADD_TO_LIST = "add_to_list"
     ADD_TO_AUTOMATION = "add_to_automation"
+    ADD_TAG = "add_tag"
 
 
 class ErrorBehaviour(StrEnum):

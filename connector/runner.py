@@ -6,8 +6,13 @@ Order of a run:
 3. Sync the contact once (``POST /contact/sync``) before any action that needs its id. An Add
    Contact action *is* that sync, so it runs first wherever it sits in the list; without one, the
    runner adds the sync itself and logs it as Add Contact "(required by later actions)".
-4. Run the remaining actions in order. A failure of an action whose error behaviour is Stop
-   skips the rest; with Continue the rest still run. Everything skipped is logged with its reason.
+4. Run the remaining actions. Order only matters where Stop says so: the actions up to and
+   including the next Stop action run concurrently (within the account's request budget); if
+   that Stop action fails, everything after it is skipped. Continue failures skip nothing.
+
+Each action is retried per the client's policy. Writes with a duplicate check (Add to List, Add
+to Automation, Add Tag) are never blindly repeated: the check runs before the first attempt and
+before each retry, so an attempt that landed without an answer is recognised, not repeated.
 
 A dry run plans the same requests and logs them as ``dry_run`` without sending anything.
 """
@@ -17,10 +22,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, RunContext
+from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, ActionSpec, PlannedRequest, RunContext
 from .client import AcClient, Exchange
 from .errors import ApiError
 from .forms import validate_form
@@ -56,6 +62,9 @@ class ActionOutcome:
     response: dict[str, Any] | None = None
     error: str = ""
     log_id: int | None = None
+    # Reads made first to avoid duplicates: [{"request": ..., "response": ...}, ...]
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""  # e.g. "succeeded on attempt 3 after: HTTP 429 ..."
 
 
 @dataclass
@@ -82,6 +91,19 @@ class _Step:
     config: ActionConfig
     position: int  # 1-based position in the prompt's list; 0 for the runner's own sync
     implicit: bool = False
+
+    @property
+    def spec(self) -> ActionSpec:
+        return REGISTRY[self.config.type]
+
+
+class _Attempts:
+    """The tally of one action's attempts, for the log row."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_error = ""
+        self.checks: list[dict[str, Any]] = []
 
 
 class Runner:
@@ -120,40 +142,60 @@ class Runner:
         contact = _contact_payload(prompt, check.values, user)
         result.contact_email = contact.get("email", "")
         steps = _plan_steps(prompt.actions_for(interaction))
-        stop_reason = ""
-        for step in steps:
-            spec = REGISTRY[step.config.type]
-            entry = self._entry(result, step)
-            if not stop_reason and not result.contact_email:
-                stop_reason = (
-                    "No email: fill the form input mapped to Email, or give the user an "
-                    "email_address trait. ActiveCampaign needs an email to find the contact."
-                )
-            if stop_reason:
-                result.outcomes.append(self._skip(entry, step, stop_reason))
-                continue
-            context = RunContext(contact, result.contact_id or CONTACT_ID_PLACEHOLDER)
-            outcome = self._execute(entry, step, spec.plan(step.config.params, context), dry_run)
-            result.outcomes.append(outcome)
-            if spec.type is ActionType.ADD_CONTACT and outcome.status is Status.SUCCEEDED:
-                result.contact_id = _contact_id(outcome.response)
-            if outcome.status is Status.FAILED:
-                if spec.type is ActionType.ADD_CONTACT:
-                    stop_reason = "Not run: the contact sync failed, so there is no contact id."
-                elif step.config.on_error is ErrorBehaviour.STOP:
-                    stop_reason = (
-                        f"Not run: “{outcome.label}” failed and its error behaviour is Stop."
-                    )
+        if not steps:
+            return result
+        if not result.contact_email:
+            reason = (
+                "No email: fill the form input mapped to Email, or give the user an "
+                "email_address trait. ActiveCampaign needs an email to find the contact."
+            )
+            result.outcomes = [self._skip(result, step, reason) for step in steps]
+            return result
+
+        first, rest = steps[0], steps[1:]
+        if first.config.type is ActionType.ADD_CONTACT:
+            sync = self._perform(result, first, contact, dry_run)
+            result.outcomes.append(sync)
+            if sync.status is Status.FAILED:
+                reason = "Not run: the contact sync failed, so there is no contact id."
+                result.outcomes += [self._skip(result, step, reason) for step in rest]
+                return result
+        else:
+            rest = steps
+        result.outcomes += self._run_segments(result, rest, contact, dry_run)
         return result
 
+    def _run_segments(
+        self, result: RunResult, steps: list[_Step], contact: dict[str, Any], dry_run: bool
+    ) -> list[ActionOutcome]:
+        outcomes: list[ActionOutcome] = []
+        stopped = ""
+        for segment in _segments(steps):
+            if stopped:
+                outcomes += [self._skip(result, step, stopped) for step in segment]
+                continue
+            if len(segment) == 1:
+                done = [self._perform(result, segment[0], contact, dry_run)]
+            else:
+                with ThreadPoolExecutor(len(segment), thread_name_prefix="ac-action") as pool:
+                    done = list(
+                        pool.map(lambda s: self._perform(result, s, contact, dry_run), segment)
+                    )
+            outcomes += done
+            last, last_outcome = segment[-1], done[-1]
+            if last.config.on_error is ErrorBehaviour.STOP and last_outcome.status is Status.FAILED:
+                stopped = f"Not run: “{last_outcome.label}” failed and its error behaviour is Stop."
+        return outcomes
+
+    # -- one action ------------------------------------------------------------------------------
+
     def _entry(self, result: RunResult, step: _Step) -> LogEntry:
-        spec = REGISTRY[step.config.type]
-        target_id, target_name = spec.target(step.config.params)
+        target_id, target_name = step.spec.target(step.config.params)
         if step.implicit:
             target_name = "contact sync (required by later actions)"
         return LogEntry(
             run_id=result.run_id,
-            action_type=spec.type.value,
+            action_type=step.spec.type.value,
             interaction=result.interaction.value,
             prompt_id=result.prompt.id,
             prompt_name=result.prompt.name,
@@ -171,62 +213,153 @@ class Runner:
         return ActionOutcome(
             position=step.position,
             action_type=step.config.type,
-            label=REGISTRY[step.config.type].label,
+            label=step.spec.label,
             target_id=entry.target_id,
             target_name=entry.target_name,
             status=status,
             **kw,
         )
 
-    def _skip(self, entry: LogEntry, step: _Step, reason: str) -> ActionOutcome:
+    def _skip(self, result: RunResult, step: _Step, reason: str) -> ActionOutcome:
+        entry = self._entry(result, step)
         log_id = self.log.start(entry, status=Status.SKIPPED, error=reason)
         return self._outcome(entry, step, Status.SKIPPED, error=reason, log_id=log_id)
 
-    def _execute(self, entry: LogEntry, step: _Step, planned: Any, dry_run: bool) -> ActionOutcome:
-        url = f"{self.client.api_url}/api/3{planned.path}"
+    def _perform(
+        self, result: RunResult, step: _Step, contact: dict[str, Any], dry_run: bool
+    ) -> ActionOutcome:
+        entry = self._entry(result, step)
+        context = RunContext(contact, result.contact_id or CONTACT_ID_PLACEHOLDER)
+        planned = step.spec.plan(step.config.params, context)
         if dry_run:
+            url = f"{self.client.api_url}/api/3{planned.path}"
             request = {"method": planned.method, "url": url, "body": planned.body}
             log_id = self.log.start(entry, status=Status.DRY_RUN, request=request)
             return self._outcome(entry, step, Status.DRY_RUN, request=request, log_id=log_id)
 
         log_id = self.log.start(entry)
         started = time.perf_counter()
-        exchange: Exchange | None
+        tally = _Attempts()
+        exchange: Exchange | None = None
+        status, error, note = Status.SUCCEEDED, "", ""
         try:
-            exchange = self.client.call(planned.method, planned.path, body=planned.body)
-            status, error = Status.SUCCEEDED, ""
+            exchange, status, note = self._send(step, planned, result.contact_id, tally)
+            if step.config.type is ActionType.ADD_CONTACT and status is Status.SUCCEEDED:
+                result.contact_id = self._contact_id(exchange, result.contact_email, tally)
+                entry.contact_id = result.contact_id
+        except _Skipped as skip:
+            status, error = Status.SKIPPED, skip.reason
         except ApiError as exc:
             exchange, status, error = exc.exchange, Status.FAILED, exc.message
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         request = exchange.request_dict() if exchange else None
         response = exchange.response_dict() if exchange and exchange.status else None
-        http_status = exchange.status if exchange else None
-        contact_id = entry.contact_id
-        if step.config.type is ActionType.ADD_CONTACT and status is Status.SUCCEEDED:
-            contact_id = _contact_id(response)
-        self.log.finish(
-            log_id,
-            status,
-            http_status=http_status,
-            attempts=1,
-            duration_ms=duration_ms,
-            request=request,
-            response=response,
-            error=error,
-            contact_id=contact_id,
-        )
+        if request is None and tally.checks:  # skipped after a check: show what was read
+            request, response = tally.checks[-1]["request"], tally.checks[-1]["response"]
+        final = {
+            "http_status": exchange.status if exchange else None,
+            "attempts": tally.count,
+            "duration_ms": duration_ms,
+            "request": request,
+            "response": response,
+            "error": error,
+            "last_error": tally.last_error,
+            "contact_id": entry.contact_id,
+        }
+        self.log.finish(log_id, status, **final)
+        final.pop("last_error")
+        final.pop("contact_id")
         return self._outcome(
-            entry,
-            step,
-            status,
-            http_status=http_status,
-            attempts=1,
-            duration_ms=duration_ms,
-            request=request,
-            response=response,
-            error=error,
-            log_id=log_id,
+            entry, step, status, log_id=log_id, checks=tally.checks, note=note, **final
         )
+
+    def _send(
+        self, step: _Step, planned: PlannedRequest, contact_id: str, tally: _Attempts
+    ) -> tuple[Exchange, Status, str]:
+        """Attempt ``planned`` until it succeeds, is known to have landed, or may not retry."""
+        spec, params = step.spec, step.config.params
+        before = self._check(spec, params, contact_id, tally)
+        if before is not None:
+            if before.blocked and not spec.allows_unblock(params):
+                raise _Skipped(before.blocked)
+            if before.count and not spec.allows_repeat(params):
+                raise _Skipped(before.already)
+        retry = self.client.retry
+        started = time.monotonic()
+        while True:
+            if tally.count and before is not None:
+                now = self._check(spec, params, contact_id, tally)
+                if now is not None and now.count > before.count:
+                    note = "An earlier attempt went through although its answer was lost."
+                    return _landed(planned, self.client, tally), Status.SUCCEEDED, note
+            tally.count += 1
+            try:
+                exchange = self.client.call(
+                    planned.method, planned.path, body=planned.body, retry=False
+                )
+            except ApiError as exc:
+                exc.attempts = tally.count
+                delay = retry.delay(tally.count, exc)
+                if not retry.should_retry(tally.count, exc, time.monotonic() - started, delay):
+                    raise
+                tally.last_error = exc.message
+                self.client.pause(exc, delay)
+                continue
+            note = f"Succeeded on attempt {tally.count}." if tally.count > 1 else ""
+            return exchange, Status.SUCCEEDED, note
+
+    def _check(
+        self, spec: ActionSpec, params: Mapping[str, str], contact_id: str, tally: _Attempts
+    ) -> Any:
+        if spec.check is None:
+            return None
+        presence = spec.check(self.client, params, contact_id)
+        tally.checks.append(self.client.last_read or {})
+        return presence
+
+    def _contact_id(self, exchange: Exchange, email: str, tally: _Attempts) -> str:
+        """The synced contact's id; if the answer lacked it (an empty 201), look it up by email."""
+        body = exchange.response_body if isinstance(exchange.response_body, dict) else {}
+        contact_id = str((body.get("contact") or {}).get("id") or "")
+        if contact_id:
+            return contact_id
+        found = self.client.find_contact(email)
+        tally.checks.append(self.client.last_read or {})
+        if found is None:
+            raise ApiError(
+                "ActiveCampaign accepted the contact but returned no id, and it can't be found "
+                "by email. Try again; if it persists, check the contact in ActiveCampaign."
+            )
+        return found.id
+
+
+class _Skipped(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _landed(planned: PlannedRequest, client: AcClient, tally: _Attempts) -> Exchange:
+    """An exchange standing for an attempt whose request landed but whose answer was lost."""
+    return Exchange(
+        method=planned.method,
+        url=f"{client.api_url}/api/3{planned.path}",
+        request_body=planned.body,
+        status=None,
+        response_body=None,
+        attempts=tally.count,
+        last_error=tally.last_error,
+    )
+
+
+def _segments(steps: list[_Step]) -> list[list[_Step]]:
+    """Split after every Stop action: within a segment nothing depends on anything else."""
+    segments: list[list[_Step]] = [[]]
+    for step in steps:
+        segments[-1].append(step)
+        if step.config.on_error is ErrorBehaviour.STOP:
+            segments.append([])
+    return [s for s in segments if s]
 
 
 def _plan_steps(configs: list[ActionConfig]) -> list[_Step]:
@@ -234,7 +367,7 @@ def _plan_steps(configs: list[ActionConfig]) -> list[_Step]:
     steps = [_Step(c, n) for n, c in enumerate(configs, start=1)]
     syncs = [s for s in steps if s.config.type is ActionType.ADD_CONTACT]
     others = [s for s in steps if s.config.type is not ActionType.ADD_CONTACT]
-    needs_contact = any(REGISTRY[s.config.type].needs_contact_id for s in others)
+    needs_contact = any(s.spec.needs_contact_id for s in others)
     if not syncs and needs_contact:
         syncs = [_Step(ActionConfig(ActionType.ADD_CONTACT), 0, implicit=True)]
     # One sync per run: a second Add Contact in the same list would send the same payload twice.
@@ -266,8 +399,3 @@ def _contact_payload(
     if custom:
         ordered["fieldValues"] = custom
     return ordered
-
-
-def _contact_id(response: dict[str, Any] | None) -> str:
-    body = (response or {}).get("body") or {}
-    return str((body.get("contact") or {}).get("id") or "")

@@ -111,6 +111,8 @@ def _detail(row_id: int) -> None:
     )
     if row.get("error"):
         st.warning(row["error"])
+    if row.get("last_error"):
+        st.caption(f"Before its last attempt it failed with: {row['last_error']}")
     left, right = st.columns(2)
     with left:
         st.markdown("**Request**")

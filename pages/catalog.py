@@ -112,19 +112,15 @@ def _tab(kind: CatalogKind, items: list[Any]) -> None:
 def render() -> None:
     st.title("Lists & automations")
     account = console().account()
-    refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
-    left, right = st.columns([3, 1])
-    left.caption(
-        f"Account: **{'sandbox' if account.is_sandbox else account.host}** · "
-        + (f"last refreshed {refreshed} UTC" if refreshed else "not fetched yet")
+    caption, button = st.columns([3, 1], vertical_alignment="center")
+    clicked = button.button(
+        "Refresh from ActiveCampaign", icon=":material/refresh:", use_container_width=True
     )
-    if (
-        right.button(
-            "Refresh from ActiveCampaign", icon=":material/refresh:", use_container_width=True
-        )
-        or not refreshed
-    ):
+    if clicked or console().catalog.refreshed_at(account.label, CatalogKind.LISTS) is None:
         _refresh()
+    refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
+    when = f"last refreshed {refreshed[:19].replace('T', ' ')} UTC" if refreshed else "not fetched"
+    caption.caption(f"Account: **{account.label}** · {when}")
     items = {kind: console().catalog_items(kind) for kind in CatalogKind}
     tabs = st.tabs([f"{_TABS[k][0]} ({len(items[k])})" for k in CatalogKind])
     for tab, kind in zip(tabs, CatalogKind, strict=True):

@@ -157,7 +157,7 @@ def _picker() -> None:
         "Prompt",
         options,
         key="prompt_pick",
-        format_func=lambda i: "➕ New prompt" if i == NEW else prompts[i].name,
+        format_func=lambda i: "(new prompt)" if i == NEW else prompts[i].name,
     )
     if st.session_state.get("draft_of") != picked:
         _load(picked)
@@ -333,6 +333,35 @@ def _target_picker(config: ActionConfig, key: str) -> None:
             _TargetSetter(config, param, names).value = chosen
 
 
+class _OptionSetter:
+    """Stores an on/off action option in its params: "1" when on, absent when off."""
+
+    def __init__(self, config: ActionConfig, option: str) -> None:
+        self.config, self.option = config, option
+
+    @property
+    def value(self) -> bool:
+        return bool(self.config.params.get(self.option))
+
+    @value.setter
+    def value(self, on: bool) -> None:
+        if on:
+            self.config.params[self.option] = "1"
+        else:
+            self.config.params.pop(self.option, None)
+
+
+def _options(config: ActionConfig, key: str) -> None:
+    for option in REGISTRY[config.type].options:
+        setter = _OptionSetter(config, option.key)
+        setter.value = st.checkbox(
+            option.label,
+            value=setter.value,
+            key=_bind(f"{key}_{option.key}", setter, "value"),
+            help=option.help,
+        )
+
+
 def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
     configs = draft.actions.setdefault(interaction, [])
     if not configs:
@@ -346,6 +375,7 @@ def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
             with cols[1]:
                 if REGISTRY[config.type].params:
                     _target_picker(config, key)
+                    _options(config, key)
                 else:
                     st.caption("Creates or updates the contact from the form inputs and traits.")
             config.on_error = cols[2].selectbox(

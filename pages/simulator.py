@@ -142,6 +142,13 @@ def _outcomes(result: RunResult) -> None:
         with st.expander(title, expanded=outcome.status is not Status.SKIPPED):
             if outcome.error:
                 st.warning(outcome.error)
+            if outcome.note:
+                st.info(outcome.note)
+            if outcome.attempts > 1:
+                st.caption(f"{outcome.attempts} attempts.")
+            for check in outcome.checks:
+                st.markdown("**Checked first**")
+                show_json(check)
             if outcome.request:
                 st.markdown("**Request**")
                 show_json(outcome.request)

@@ -17,12 +17,20 @@ from connector import (
     UnreachableError,
     ValidationError,
 )
+from connector.budget import RequestBudget
+from connector.retry import RetryPolicy
 
 KEY = "secret-key-abcd1234"
 
 
-def client_for(handler: Callable[[httpx.Request], httpx.Response]) -> AcClient:
-    return AcClient("https://acct.api-us1.com", KEY, transport=httpx.MockTransport(handler))
+FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
+
+
+def client_for(
+    handler: Callable[[httpx.Request], httpx.Response], retry: RetryPolicy = FAST_RETRY
+) -> AcClient:
+    transport = httpx.MockTransport(handler)
+    return AcClient("https://acct.api-us1.com", KEY, transport=transport, retry=retry)
 
 
 def test_sends_the_api_token_and_reads_the_user() -> None:
@@ -54,7 +62,8 @@ def test_paginates_with_limit_100_until_meta_total() -> None:
     progress: list[tuple[int, int]] = []
     lists = client_for(handler).lists(on_progress=lambda done, all_: progress.append((done, all_)))
     assert [x.id for x in lists] == [str(i) for i in range(1, total + 1)]
-    assert offsets == [("100", "0"), ("100", "100"), ("100", "200")]
+    assert sorted(offsets) == [("100", "0"), ("100", "100"), ("100", "200")]
+    assert offsets[0] == ("100", "0")  # the first page tells the total; the rest follow
     assert progress == [(1, 3), (2, 3), (3, 3)]
 
 
@@ -183,3 +192,82 @@ def test_write_helpers_send_the_documented_bodies() -> None:
         ("/api/3/contactAutomations", {"contactAutomation": {"contact": "7", "automation": "2"}}),
         ("/api/3/contactTags", {"contactTag": {"contact": "7", "tag": "9"}}),
     ]
+
+
+def scripted(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler answering with ``responses`` in turn (raising the exceptions)."""
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler
+
+
+def test_retries_honour_retry_after_and_count_attempts() -> None:
+    handler = scripted(
+        httpx.Response(429, headers={"Retry-After": "0"}, json={}),
+        httpx.Response(503, headers={"Retry-After": "0"}, json={}),
+        httpx.Response(200, json={"user": {"id": "1"}}),
+    )
+    done = client_for(handler).call("GET", "/users/me")
+    assert done.attempts == 3
+    assert "HTTP 503" in done.last_error
+
+
+def test_timeouts_and_resets_are_retried_then_reported_with_the_attempt_count() -> None:
+    handler = scripted(*(httpx.ReadTimeout("slow") for _ in range(4)))
+    with pytest.raises(UnreachableError) as caught:
+        client_for(handler).me()
+    assert caught.value.attempts == 4
+
+
+def test_client_errors_are_not_retried() -> None:
+    handler = scripted(httpx.Response(404, json={"message": "No Result found"}))
+    with pytest.raises(NotFoundError) as caught:
+        client_for(handler).get("/lists/9")
+    assert caught.value.attempts == 1
+
+
+def test_unsafe_requests_can_opt_out_of_retries() -> None:
+    handler = scripted(httpx.Response(502, json={}), httpx.Response(201, json={}))
+    with pytest.raises(ServerError) as caught:
+        client_for(handler).call("POST", "/contactAutomations", body={}, retry=False)
+    assert caught.value.attempts == 1
+
+
+def test_total_time_cap_stops_retries() -> None:
+    handler = scripted(
+        *(httpx.Response(429, headers={"Retry-After": "60"}, json={}) for _ in range(2))
+    )
+    with pytest.raises(RateLimitedError) as caught:
+        client_for(handler).get("/lists")  # waiting 60 s would pass the 30 s cap: give up now
+    assert caught.value.attempts == 1
+
+
+def test_budget_admits_at_most_limit_starts_per_window() -> None:
+    now = [0.0]
+    budget = RequestBudget(
+        5, 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
+    starts = []
+    for _ in range(12):
+        budget.acquire()
+        starts.append(now[0])
+    assert starts[:5] == [0.0] * 5
+    assert starts[5] == pytest.approx(1.0) and starts[10] == pytest.approx(2.0)
+    for i in range(len(starts)):
+        in_window = [t for t in starts if starts[i] <= t < starts[i] + 1.0]
+        assert len(in_window) <= 5
+
+
+def test_a_429_holds_the_whole_budget() -> None:
+    now = [0.0]
+    budget = RequestBudget(
+        5, 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
+    budget.hold(3.0)
+    assert budget.acquire() == pytest.approx(3.0)

@@ -5,7 +5,30 @@ Two faces over one implementation (``Sandbox.handle``):
 * in-process: ``httpx.Client(transport=sandbox.transport(), base_url=SANDBOX_URL + "/api/3")``;
 * over HTTP: ``SandboxServer(sandbox, port=0)`` (a context manager with ``.base_url`` and
   ``.stop()``), or from a shell ``python -m connector.sandbox --port 8600 [--api-key KEY]
-  [--db data/sandbox.db]``, which prints its base URL and API key.
+  [--db data/sandbox.db] [--rate-limit 5] [--rate-window 1] [--latency MS] [--jitter MS]``,
+  which prints its base URL, API key and admin URL.
+
+It fights back, like the live account, when asked (``faults`` module):
+
+* request budget: ``Sandbox(rate_limit=5, rate_window=1.0)`` admits at most 5 requests in any
+  sliding second and answers the others 429 + ``Retry-After`` (whole seconds) before checking the
+  key; off by default in code, 5/s by default from the CLI (``--rate-limit 0`` lifts it);
+* latency: ``latency`` seconds + up to ``jitter`` more at random, on every request, concurrently;
+* scripted faults: ``sandbox.inject(Fault("status", path="/contacts/*", status=503,
+  retry_after=1, count=2))``; kinds ``status``, ``hang`` (no answer: ``httpx.ReadTimeout`` in
+  process, a silent socket over HTTP), ``reset`` (dropped connection: ``httpx.RemoteProtocolError``
+  in process, an RST over HTTP), ``empty`` and ``malformed`` (truncated JSON) bodies; with
+  ``commit=True`` the request is really processed first, so the write lands and only its answer
+  is lost. ``clear_faults()``, ``pending_faults()``;
+* ``configure(rate_limit=..., rate_window=..., latency=..., jitter=...)`` changes the settings
+  at runtime; ``stats()`` -> ``requests``, ``admitted``, ``refused``, ``faults_fired``;
+  ``request_count()``, ``refused_count()``.
+
+Admin endpoints on the loopback server only, outside ``/api/3`` and with no ``Api-Token``
+(``SandboxServer.admin_url``; details in ``server``'s docstring): ``GET /__sandbox/stats``,
+``GET|POST|DELETE /__sandbox/faults`` (POST one fault object or a list -> 201 with the pending
+faults), ``GET|POST /__sandbox/config`` (any of rate_limit, rate_window, latency, jitter; seconds)
+and ``POST /__sandbox/reset`` (seed data back, faults dropped).
 
 Endpoints, under ``/api/3``: ``GET /users/me``, ``GET /lists``, ``GET /lists/{id}``,
 ``GET /automations``, ``GET /fields``, ``GET /tags``, ``GET /tags/{id}``, ``POST /contact/sync``,
@@ -16,11 +39,13 @@ code, next to where it happens (see ``shared/activecampaign/api.md`` §10).
 
 Modules: ``emulator`` (the ``Sandbox``: auth, dispatch, lock), ``routes`` (handlers and route
 table), ``shapes`` (rows -> documented JSON), ``store`` (SQLite state), ``seed`` (the demo account),
-``clock`` (dates), ``errors`` (error bodies), ``server`` (loopback HTTP), ``__main__`` (CLI).
+``clock`` (dates), ``errors`` (error bodies), ``faults`` (budget and scripted faults), ``server``
+(loopback HTTP and admin endpoints), ``__main__`` (CLI).
 """
 
 from .emulator import DEMO_API_KEY, SANDBOX_URL, Sandbox
+from .faults import Fault
 from .seed import SeedSpec
 from .server import SandboxServer
 
-__all__ = ["DEMO_API_KEY", "SANDBOX_URL", "Sandbox", "SandboxServer", "SeedSpec"]
+__all__ = ["DEMO_API_KEY", "SANDBOX_URL", "Fault", "Sandbox", "SandboxServer", "SeedSpec"]

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import enum
 import logging
+import math
+import random
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 
 from . import routes
 from .errors import FORBIDDEN, NOT_FOUND, ApiError
+from .faults import (
+    MALFORMED_BODY,
+    TOO_MANY_REQUESTS,
+    Budget,
+    Fault,
+    FaultBook,
+    Hangup,
+    Reset,
+    retry_after_header,
+    status_body,
+    whole_seconds,
+)
 from .seed import SeedSpec
 from .shapes import JSON, Links
 from .store import Store
@@ -24,15 +40,30 @@ DEFAULT_SEED = SeedSpec()
 log = logging.getLogger(__name__)
 
 
+class _Unchanged(enum.Enum):
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = _Unchanged.UNCHANGED  # ``configure()``'s "leave this setting as it is"
+
+
 class Sandbox:
     """An emulated ActiveCampaign account answering the API v3 endpoints the console uses.
 
-    Thread-safe: one lock guards all state (the SQLite connection and the request counter), so one
-    instance can back many Streamlit sessions and the threaded loopback server at once.
+    Thread-safe: one lock guards the account (the SQLite connection), another the traffic state
+    (counters, request budget, faults), so one instance can back many Streamlit sessions and the
+    threaded loopback server at once, and a slow handler never delays the budget's clock.
 
     ``path=None`` keeps the account in memory; a path keeps it in that SQLite file, which is seeded
     on first creation only and otherwise reopened as it was left. ``reset()`` restores the seed.
     Use it in-process through ``transport()``, or over HTTP with ``SandboxServer``.
+
+    It can fight back, like the live account: ``rate_limit`` admits at most that many requests in
+    any sliding ``rate_window`` seconds and refuses the others with 429 + ``Retry-After`` (None or
+    0: no limit, the default here; the CLI defaults to 5 per second); every request waits
+    ``latency`` seconds plus up to ``jitter`` more; ``inject(Fault(...))`` scripts failures for the
+    next matching requests. ``configure()`` changes the traffic settings at runtime; ``stats()``
+    counts what happened.
     """
 
     def __init__(
@@ -42,6 +73,10 @@ class Sandbox:
         api_key: str = DEMO_API_KEY,
         seed: SeedSpec = DEFAULT_SEED,
         base_url: str = SANDBOX_URL,
+        rate_limit: int | None = None,
+        rate_window: float = 1.0,
+        latency: float = 0.0,
+        jitter: float = 0.0,
     ) -> None:
         if not api_key:
             raise ValueError("The sandbox needs a non-empty API key to check requests against.")
@@ -51,7 +86,15 @@ class Sandbox:
         # Routes live under <base path>/api/3, like https://<account>.api-us1.com/api/3.
         self._api_root = urlsplit(self.base_url).path + "/api/3"
         self._lock = threading.RLock()
-        self._requests = 0
+        # Traffic state: never held while sleeping or while the account lock is taken.
+        self._traffic = threading.Lock()
+        self._requests = self._admitted = self._refused = self._faults_fired = 0
+        self._budget = Budget(_limit(rate_limit), _seconds("rate_window", rate_window, zero=False))
+        self._latency = _seconds("latency", latency)
+        self._jitter = _seconds("jitter", jitter)
+        self._random = random.Random()
+        self._faults = FaultBook()
+        self._closing = threading.Event()  # wakes requests sleeping in latency or a hang
         self._store = Store(path)
         try:
             if not self._store.is_seeded():
@@ -64,24 +107,77 @@ class Sandbox:
     # -- the one entry point ---------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one API request. Both faces (transport and HTTP server) call only this."""
-        with self._lock:
-            self._requests += 1
+        """Answer one API request. Both faces (transport and HTTP server) call only this.
+
+        A ``hang`` or ``reset`` fault raises ``faults.Hangup`` (an ``httpx.ReadTimeout``) or
+        ``faults.Reset`` (an ``httpx.RemoteProtocolError``): in process the client gets them as
+        is; the loopback server catches them and drops the connection instead of answering."""
         early = self._intercept(request)
         if early is not None:
             return early
+        return self._answer(request)
+
+    def _intercept(self, request: httpx.Request) -> httpx.Response | None:
+        """Traffic shaping, run before authentication like the live account-wide limiter.
+
+        In order: count the request; the budget (its arrival time is taken here, before any
+        sleep); the first matching fault; then the latency, slept outside every lock so that
+        concurrent requests overlap. Returns the 429 or the fault's answer, or None to carry on.
+        """
+        with self._traffic:
+            self._requests += 1
+            wait = self._budget.admit(time.monotonic())
+            fault: Fault | None = None
+            if wait is not None:
+                self._refused += 1
+            else:
+                self._admitted += 1
+                fault = self._faults.take(request.method, self._relative(request.url.path))
+                if fault is not None:
+                    self._faults_fired += 1
+            delay = self._latency
+            if self._jitter:
+                delay += self._random.uniform(0.0, self._jitter)
+        if delay > 0:
+            self._closing.wait(delay)  # a 429 crosses the network too
+        if wait is not None:
+            retry_after = str(whole_seconds(wait))
+            return _json(request, 429, TOO_MANY_REQUESTS, {"Retry-After": retry_after})
+        if fault is not None:
+            return self._misbehave(request, fault)
+        return None
+
+    def _misbehave(self, request: httpx.Request, fault: Fault) -> httpx.Response:
+        if fault.commit:
+            self._answer(request)  # the write lands; its answer is what gets lost
+        if fault.kind == "hang":
+            self._closing.wait(fault.hang_seconds)
+            raise Hangup("sandbox fault: no answer", request=request)
+        if fault.kind == "reset":
+            raise Reset("sandbox fault: connection reset", request=request)
+        headers = {"Content-Type": "application/json"}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = retry_after_header(fault.retry_after)
+        status = fault.status or 500  # always set by Fault itself; `or` narrows the type
+        if fault.kind == "status":
+            return _json(request, status, status_body(status), headers)
+        content = MALFORMED_BODY if fault.kind == "malformed" else b""
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        """Authenticate and dispatch: the account's own answer, with no traffic shaping."""
         if request.headers.get("Api-Token") != self.api_key:
             return _json(request, 403, FORBIDDEN)
         return self._dispatch(request)
 
-    def _intercept(self, request: httpx.Request) -> httpx.Response | None:
-        """Traffic shaping seam, run before authentication like the live account-wide limiter.
-
-        This is where a per-second request budget (429 + ``Retry-After``), latency injection and
-        scripted faults belong: return a response to short-circuit, or None to carry on. Sleep for
-        latency here, outside the lock, so a slow request never blocks the others. Today: no-op.
-        """
-        return None
+    def _relative(self, path: str) -> str | None:
+        """The path under /api/3 without a trailing slash, as faults match it; None outside."""
+        if not path.startswith(self._api_root):
+            return None
+        relative = path[len(self._api_root) :]
+        if relative and not relative.startswith("/"):
+            return None  # e.g. /api/30
+        return relative.rstrip("/") or "/"
 
     def _dispatch(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -118,18 +214,89 @@ class Sandbox:
         return httpx.MockTransport(self.handle)
 
     def reset(self) -> None:
-        """Put the account back to its seed (same ``SeedSpec``). The request counter keeps going."""
+        """Put the account back to its seed (same ``SeedSpec``), drop pending faults and forget
+        the budget's recent requests. Counters and traffic settings are kept."""
         with self._lock:
             self._check_open()
             self._store.seed(self.seed_spec)
+        with self._traffic:
+            self._faults.clear()
+            self._budget.forget()
 
     def request_count(self) -> int:
         """Requests handled since this instance was created, refused ones included."""
-        with self._lock:
+        with self._traffic:
             return self._requests
+
+    def refused_count(self) -> int:
+        """Requests the budget refused with 429 (scripted 429 faults are not counted here)."""
+        with self._traffic:
+            return self._refused
+
+    def stats(self) -> dict[str, int]:
+        """``requests`` (all), ``admitted`` (within the budget), ``refused`` (429 by the budget)
+        and ``faults_fired``; requests = admitted + refused."""
+        with self._traffic:
+            return {
+                "requests": self._requests,
+                "admitted": self._admitted,
+                "refused": self._refused,
+                "faults_fired": self._faults_fired,
+            }
+
+    # -- traffic settings and faults -------------------------------------------------------
+
+    def configure(
+        self,
+        *,
+        rate_limit: int | None | _Unchanged = UNCHANGED,
+        rate_window: float | _Unchanged = UNCHANGED,
+        latency: float | _Unchanged = UNCHANGED,
+        jitter: float | _Unchanged = UNCHANGED,
+    ) -> dict[str, Any]:
+        """Change the traffic settings given (seconds; ``rate_limit`` None or 0 lifts the limit)
+        and return them all, as ``config()``. All are checked before any is applied."""
+        with self._traffic:
+            limit = self._budget.limit if rate_limit is UNCHANGED else _limit(rate_limit)
+            window = (
+                self._budget.window
+                if rate_window is UNCHANGED
+                else _seconds("rate_window", rate_window, zero=False)
+            )
+            new_latency = self._latency if latency is UNCHANGED else _seconds("latency", latency)
+            new_jitter = self._jitter if jitter is UNCHANGED else _seconds("jitter", jitter)
+            self._budget.limit, self._budget.window = limit, window
+            self._latency, self._jitter = new_latency, new_jitter
+        return self.config()
+
+    def config(self) -> dict[str, Any]:
+        """The traffic settings: ``rate_limit`` (None: no limit), ``rate_window``, ``latency``
+        and ``jitter`` (seconds)."""
+        with self._traffic:
+            return {
+                "rate_limit": self._budget.limit,
+                "rate_window": self._budget.window,
+                "latency": self._latency,
+                "jitter": self._jitter,
+            }
+
+    def inject(self, *faults: Fault) -> None:
+        """Queue faults; each request fires the first pending one that matches it (if any)."""
+        with self._traffic:
+            self._faults.add(*faults)
+
+    def clear_faults(self) -> None:
+        with self._traffic:
+            self._faults.clear()
+
+    def pending_faults(self) -> list[Fault]:
+        """The faults not used up yet, in order, each with its remaining ``count``."""
+        with self._traffic:
+            return self._faults.pending()
 
     def close(self) -> None:
         """Close the database. Idempotent; later requests raise ``RuntimeError``."""
+        self._closing.set()
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -151,5 +318,29 @@ class Sandbox:
         self.close()
 
 
-def _json(request: httpx.Request, status: int, body: JSON) -> httpx.Response:
-    return httpx.Response(status, json=body, request=request)
+def _json(
+    request: httpx.Request, status: int, body: JSON, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers, request=request)
+
+
+def _limit(value: object) -> int | None:
+    """None or 0: no limit; else a positive whole number of requests per window."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"rate_limit must be a whole number >= 0 or None, not {value!r}.")
+    return value or None
+
+
+def _seconds(name: str, value: object, *, zero: bool = True) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        bound = ">= 0" if zero else "> 0"
+        raise ValueError(f"{name} must be a number of seconds {bound}, not {value!r}.")
+    return float(value)

@@ -342,6 +342,7 @@ class AcClient:
     def _unreachable(self, exc: httpx.TransportError, exchange: Exchange) -> UnreachableError:
         text = str(exc)
         lowered = text.lower()
+        transient = True
         if any(
             s in lowered for s in ("name or service", "nodename", "name resolution", "getaddrinfo")
         ):
@@ -349,6 +350,7 @@ class AcClient:
                 f"Cannot find {self.host}. Check the account name in the API URL: copy it from "
                 "Settings > Developer in ActiveCampaign."
             )
+            transient = False  # a mistyped host won't appear by retrying
         elif "refused" in lowered:
             message = (
                 f"{self.host} refused the connection. Check the API URL; for a local sandbox, "
@@ -359,7 +361,10 @@ class AcClient:
                 f"Could not reach {self.host}. Check your network and the API URL, then retry."
             )
         return UnreachableError(
-            message, detail=f"{type(exc).__name__}: {self._redact(text)}", exchange=exchange
+            message,
+            detail=f"{type(exc).__name__}: {self._redact(text)}",
+            exchange=exchange,
+            transient=transient,
         )
 
     def _error_for(self, response: httpx.Response, payload: Any, exchange: Exchange) -> ApiError:

@@ -107,4 +107,8 @@ class ServerError(ApiError):
 
 
 class UnreachableError(ApiError):
-    pass
+    """``transient`` is False when retrying cannot help (the host name does not exist)."""
+
+    def __init__(self, message: str, detail: str = "", *, transient: bool = True, **kw: Any):
+        super().__init__(message, detail, **kw)
+        self.transient = transient

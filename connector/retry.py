@@ -17,7 +17,9 @@ __all__ = ["RetryPolicy", "is_retryable"]
 
 
 def is_retryable(error: ApiError) -> bool:
-    return isinstance(error, RateLimitedError | ServerError | UnreachableError)
+    if isinstance(error, UnreachableError):
+        return error.transient
+    return isinstance(error, RateLimitedError | ServerError)
 
 
 @dataclass(frozen=True)

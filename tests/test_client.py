@@ -271,3 +271,10 @@ def test_a_429_holds_the_whole_budget() -> None:
     )
     budget.hold(3.0)
     assert budget.acquire() == pytest.approx(3.0)
+
+
+def test_an_unknown_host_is_not_retried() -> None:
+    handler = scripted(httpx.ConnectError("[Errno -2] Name or service not known"))
+    with pytest.raises(UnreachableError) as caught:
+        client_for(handler).me()
+    assert caught.value.attempts == 1 and not caught.value.transient

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from .budget import RequestBudget, budget_for
 from .catalog import Catalog, RefreshProgress
 from .client import AcClient
 from .db import Database
@@ -26,9 +27,10 @@ from .models import (
     User,
 )
 from .prompts import ActionConfig, FormInput, Prompt, PromptStore, custom_field_target
+from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import SANDBOX_URL, Sandbox
-from .settings import AccountSettings, SettingsStore, parse_api_key, parse_api_url
+from .settings import AccountSettings, SettingsStore, env_number, parse_api_key, parse_api_url
 
 __all__ = ["DEFAULT_DB", "Console"]
 
@@ -51,6 +53,12 @@ class Console:
         self.log = ActionLog(self.db)
         self.catalog = Catalog(self.db)
         self._sandbox = sandbox
+        self.rate_limit = int(env_number(self.env, "AC_RATE_LIMIT", 1))
+        self.retry = RetryPolicy(
+            max_attempts=int(env_number(self.env, "AC_MAX_ATTEMPTS", 1)),
+            max_seconds=env_number(self.env, "AC_RETRY_SECONDS", 0, whole=False),
+        )
+        self._sandbox_budget: RequestBudget | None = None
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AcClient] = {}
         self.log.recover_interrupted()
@@ -63,7 +71,8 @@ class Console:
         """The built-in emulator; its state lives in ``sandbox.db`` beside the console's file."""
         with self._lock:
             if self._sandbox is None:
-                self._sandbox = Sandbox(self.db.path.parent / "sandbox.db")
+                # The demo account limits requests like a live one, so what works here works there.
+                self._sandbox = Sandbox(self.sandbox_path, rate_limit=self.rate_limit)
             return self._sandbox
 
     @property
@@ -79,9 +88,25 @@ class Console:
         key = (account.api_url, account.api_key)
         with self._lock:
             if key not in self._clients:
-                transport = self.sandbox.transport() if account.api_url == SANDBOX_URL else None
-                self._clients[key] = AcClient(account.api_url, account.api_key, transport=transport)
+                if account.api_url == SANDBOX_URL:
+                    transport, budget = self.sandbox.transport(), self._budget_for_sandbox()
+                else:
+                    transport, budget = None, budget_for(account.api_url, self.rate_limit)
+                self._clients[key] = AcClient(
+                    account.api_url,
+                    account.api_key,
+                    transport=transport,
+                    budget=budget,
+                    retry=self.retry,
+                )
             return self._clients[key]
+
+    def _budget_for_sandbox(self) -> RequestBudget | None:
+        """Keep the in-process sandbox's own limit, if it has one (tests run it unlimited)."""
+        limit = self.sandbox.config()["rate_limit"]
+        if limit and self._sandbox_budget is None:
+            self._sandbox_budget = RequestBudget(int(limit), self.sandbox.config()["rate_window"])
+        return self._sandbox_budget if limit else None
 
     def check(self, api_url: str | None = None, api_key: str | None = None) -> User:
         """Ask the API who the key belongs to; raises ``SettingsError`` or an ``ApiError``.
@@ -90,7 +115,8 @@ class Console:
         if api_url is None or api_key is None:
             return self.client().me()
         account = AccountSettings(parse_api_url(api_url), parse_api_key(api_key), "saved")
-        with AcClient(account.api_url, account.api_key) as client:
+        budget = budget_for(account.api_url, self.rate_limit)
+        with AcClient(account.api_url, account.api_key, budget=budget, retry=self.retry) as client:
             return client.me()
 
     def save_account(self, api_url: str, api_key: str) -> User:
@@ -132,6 +158,7 @@ class Console:
             self._clients.clear()
             if self._sandbox is not None:
                 self._sandbox.close()
+            self.db.close()
 
     # -- demo -----------------------------------------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 Every Streamlit session is a thread, and the CLI or a benchmark may run beside the dashboard, so:
 WAL (readers never block the writer), a busy timeout (a second process waits instead of failing
-with "database is locked"), a fresh connection per operation (sqlite3 connections must not be
-shared across threads without care), and one process-wide lock around writes.
+with "database is locked"), one connection per operation at a time (taken from a small pool, so
+no two threads share one), and one process-wide lock around writes. The pool matters for speed:
+closing the last connection to a WAL file checkpoints it, which made every log write cost ~1 ms
+instead of ~0.05 ms.
 
 ``Database`` is thread-safe and meant to be shared by all sessions of a process.
 """
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -109,24 +112,46 @@ def m005_action_log_last_error(db: sqlite_utils.Database) -> None:
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, pool_size: int = 8) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
+        self._idle: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue(maxsize=pool_size)
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             with self._write_lock:
                 migrations.apply(db)
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite_utils.Database]:
+    def _open(self) -> sqlite_utils.Database:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
+        return sqlite_utils.Database(conn)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite_utils.Database]:
         try:
-            yield sqlite_utils.Database(conn)
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = self._open()
+        try:
+            yield db
+        except BaseException:
+            db.conn.rollback()
+            raise
         finally:
-            conn.close()
+            try:
+                self._idle.put_nowait(db)
+            except queue.Full:
+                db.close()
+
+    def close(self) -> None:
+        """Close the pooled connections; the database stays usable and reopens on demand."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:

@@ -148,12 +148,23 @@ class ActionLog:
         row["contact_email"] = (row["contact_email"] or "").lower()
         if status is not Status.PENDING:
             row.update(self._final(final))
+        # Plain SQL: the log is written twice per action on the hot path, and sqlite-utils'
+        # insert/update introspect the table on every call (measured: 10 ms vs 1 ms a pair).
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
         with self._db.write() as conn:
-            return int(conn["action_log"].insert(row).last_pk)
+            cursor = conn.execute(
+                f"INSERT INTO action_log ({columns}) VALUES ({marks})", list(row.values())
+            )
+            return int(cursor.lastrowid or 0)
 
     def finish(self, row_id: int, status: Status, **final: Any) -> None:
+        values = {"status": status.value, **self._final(final)}
+        assignments = ", ".join(f"{column} = ?" for column in values)
         with self._db.write() as conn:
-            conn["action_log"].update(row_id, {"status": status.value, **self._final(final)})
+            conn.execute(
+                f"UPDATE action_log SET {assignments} WHERE id = ?", [*values.values(), row_id]
+            )
 
     @staticmethod
     def _final(values: dict[str, Any]) -> dict[str, Any]:

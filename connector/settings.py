@@ -24,6 +24,7 @@ from .errors import SettingsError
 
 __all__ = [
     "SETTINGS",
+    "env_number",
     "AccountSettings",
     "Setting",
     "SettingsStore",
@@ -47,7 +48,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AC_API_URL", "", "ActiveCampaign API URL; with AC_API_KEY overrides the Setup page."),
     Setting("AC_API_KEY", "", "ActiveCampaign API key; with AC_API_URL overrides the Setup page."),
     Setting("CONNECTOR_OPERATOR", "", "Name recorded as the operator in the action log."),
+    Setting("AC_RATE_LIMIT", "5", "Requests per second the console allows itself per account."),
+    Setting("AC_MAX_ATTEMPTS", "4", "Attempts per request before giving up (1: no retries)."),
+    Setting("AC_RETRY_SECONDS", "30", "No retry starts later than this after the first attempt."),
 )
+
+
+def env_number(env: Mapping[str, str], name: str, minimum: float, whole: bool = True) -> float:
+    """A numeric setting from ``env`` (default from ``SETTINGS``), refused with a sentence."""
+    default = next(s.default for s in SETTINGS if s.name == name)
+    raw = env.get(name, "").strip() or default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind} of at least {minimum:g}, not “{raw}”.")
+    return value
+
 
 Source = Literal["sandbox", "saved", "environment"]
 

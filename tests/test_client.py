@@ -251,7 +251,7 @@ def test_total_time_cap_stops_retries() -> None:
 def test_budget_admits_at_most_limit_starts_per_window() -> None:
     now = [0.0]
     budget = RequestBudget(
-        5, 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+        5, 1.0, margin=0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
     )
     starts = []
     for _ in range(12):
@@ -278,3 +278,13 @@ def test_an_unknown_host_is_not_retried() -> None:
     with pytest.raises(UnreachableError) as caught:
         client_for(handler).me()
     assert caught.value.attempts == 1 and not caught.value.transient
+
+
+def test_the_budget_keeps_a_margin_over_the_servers_window() -> None:
+    now = [0.0]
+    budget = RequestBudget(
+        2, 1.0, margin=0.05, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
+    for _ in range(3):
+        budget.acquire()
+    assert now[0] == pytest.approx(1.05)

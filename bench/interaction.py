@@ -1,0 +1,100 @@
+"""One Accept with four actions: how close to the critical path of round trips does it run?
+
+Accept carries Add Contact, Add to List, Add to Automation and Add Tag (the last three with
+error behaviour Continue, so they don't depend on each other). The sandbox answers with 100 ms of
+latency; the budget is not binding. The least number of sequential round trips the duplicate
+checks allow is 3: the sync, then for each action its check and its write (the three actions in
+parallel). The naive sequential time is every request one after another.
+
+    python -m bench.interaction [--latency-ms MS] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from connector import (
+    ActionConfig,
+    ActionLog,
+    ActionType,
+    Database,
+    ErrorBehaviour,
+    FormInput,
+    InputKind,
+    Interaction,
+    Prompt,
+    Runner,
+    SimulatedUser,
+    Status,
+)
+from connector.client import AcClient
+from connector.sandbox import SANDBOX_URL, Sandbox
+
+CRITICAL_PATH_ROUND_TRIPS = 3  # sync → (check → write) for the three independent actions
+
+
+def prompt(list_id: str, automation_id: str, tag_id: str) -> Prompt:
+    go_on = ErrorBehaviour.CONTINUE
+    return Prompt(
+        name="bench",
+        inputs=[FormInput("Email", kind=InputKind.EMAIL, required=True, maps_to="email")],
+        actions={
+            Interaction.ACCEPT: [
+                ActionConfig(ActionType.ADD_CONTACT),
+                ActionConfig(ActionType.ADD_TO_LIST, {"list_id": list_id}, go_on),
+                ActionConfig(ActionType.ADD_TO_AUTOMATION, {"automation_id": automation_id}, go_on),
+                ActionConfig(ActionType.ADD_TAG, {"tag_id": tag_id}, go_on),
+            ]
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.interaction")
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+
+    with tempfile.TemporaryDirectory() as tmp, Sandbox() as sandbox:
+        client = AcClient(SANDBOX_URL, sandbox.api_key, transport=sandbox.transport())
+        accept = prompt(client.lists()[0].id, client.automations()[0].id, client.tags()[0].id)
+        runner = Runner(client, ActionLog(Database(Path(tmp) / "bench.db")), account="bench")
+        sandbox.configure(latency=latency)
+        walls, requests = [], []
+        for n in range(args.runs):
+            before = sandbox.request_count()
+            started = time.perf_counter()
+            result = runner.run(accept, Interaction.ACCEPT, SimulatedUser(), {0: f"b{n}@x.io"})
+            walls.append(time.perf_counter() - started)
+            requests.append(sandbox.request_count() - before)
+            assert all(o.status is Status.SUCCEEDED for o in result.outcomes), result.outcomes
+        client.close()
+
+    wall = statistics.median(walls)
+    critical = CRITICAL_PATH_ROUND_TRIPS * latency
+    sequential = statistics.median(requests) * latency
+    result = {
+        "benchmark": "interaction",
+        "latency_ms": args.latency_ms,
+        "runs": args.runs,
+        "requests_per_run": statistics.median(requests),
+        "wall_s_median": round(wall, 4),
+        "critical_path_s": round(critical, 4),
+        "naive_sequential_s": round(sequential, 4),
+        "ratio": round(wall / critical, 3),
+        "ratio_to_sequential": round(wall / sequential, 3),
+    }
+    print(f"{result['requests_per_run']:g} requests per Accept, median of {args.runs} runs")
+    print(f"wall {wall * 1000:.0f} ms vs critical path {critical * 1000:.0f} ms")
+    print(f"naive sequential would take {sequential * 1000:.0f} ms")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

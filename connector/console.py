@@ -45,6 +45,7 @@ class Console:
         *,
         env: Mapping[str, str] | None = None,
         sandbox: Sandbox | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.env = os.environ if env is None else env
         self.db = Database(db_path or self.env.get("CONNECTOR_DB") or DEFAULT_DB)
@@ -54,7 +55,7 @@ class Console:
         self.catalog = Catalog(self.db)
         self._sandbox = sandbox
         self.rate_limit = int(env_number(self.env, "AC_RATE_LIMIT", 1))
-        self.retry = RetryPolicy(
+        self.retry = retry or RetryPolicy(
             max_attempts=int(env_number(self.env, "AC_MAX_ATTEMPTS", 1)),
             max_seconds=env_number(self.env, "AC_RETRY_SECONDS", 0, whole=False),
         )

@@ -41,10 +41,9 @@ _COLUMNS = {
     "prompt_name": "Prompt",
     "interaction": "Interaction",
     "http_status": "HTTP",
-    "attempts": "Attempts",
+    "attempts": "Tries",
     "duration_ms": "ms",
     "source": "Source",
-    "operator": "Operator",
 }
 
 
@@ -159,7 +158,7 @@ def render() -> None:
     event = st.dataframe(
         frame,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         on_select="rerun",
         selection_mode="single-row",
         key="log_table",
@@ -181,7 +180,7 @@ def render() -> None:
         file_name=f"action-log-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv",
         mime="text/csv",
         icon=":material/download:",
-        use_container_width=True,
+        width="stretch",
     )
     selected = event.selection.rows if event is not None else []
     if selected:

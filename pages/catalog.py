@@ -106,7 +106,7 @@ def _tab(kind: CatalogKind, items: list[Any]) -> None:
         )
         frame = frame[mask]
     st.caption(f"Showing {len(frame)} of {len(items)} {title.lower()}. Click a column to sort.")
-    st.dataframe(frame, hide_index=True, use_container_width=True, key=f"table_{kind.value}")
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"table_{kind.value}")
 
 
 def render() -> None:
@@ -114,7 +114,7 @@ def render() -> None:
     account = console().account()
     caption, button = st.columns([3, 1], vertical_alignment="center")
     clicked = button.button(
-        "Refresh from ActiveCampaign", icon=":material/refresh:", use_container_width=True
+        "Refresh from ActiveCampaign", icon=":material/refresh:", width="stretch"
     )
     if clicked or console().catalog.refreshed_at(account.label, CatalogKind.LISTS) is None:
         _refresh()

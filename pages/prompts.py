@@ -161,9 +161,7 @@ def _picker() -> None:
     )
     if st.session_state.get("draft_of") != picked:
         _load(picked)
-    new_col.button(
-        "New", icon=":material/add:", on_click=_select, args=(NEW,), use_container_width=True
-    )
+    new_col.button("New", icon=":material/add:", on_click=_select, args=(NEW,), width="stretch")
     existing = picked != NEW
     dup_col.button(
         "Duplicate",
@@ -171,10 +169,10 @@ def _picker() -> None:
         disabled=not existing,
         on_click=_duplicate,
         args=(picked,),
-        use_container_width=True,
+        width="stretch",
     )
     with del_col.popover(
-        "Delete", icon=":material/delete:", disabled=not existing, use_container_width=True
+        "Delete", icon=":material/delete:", disabled=not existing, width="stretch"
     ):
         st.write("Delete this prompt? Its log rows are kept.")
         st.button(
@@ -246,7 +244,7 @@ def _inputs(draft: Prompt) -> None:
     for n, form_input in enumerate(draft.inputs):
         if form_input.maps_to and form_input.maps_to not in targets:
             targets[form_input.maps_to] = f"{form_input.maps_to} (not in the catalog)"
-        cols = st.columns([3, 3, 2, 3, 1, 1], vertical_alignment="bottom")
+        cols = st.columns([3, 3, 2, 3, 2, 1], vertical_alignment="bottom")
         form_input.label = cols[0].text_input(
             "Label", form_input.label, key=_bind(_key(f"in{n}_label"), form_input, "label")
         )
@@ -423,7 +421,7 @@ def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
         icon=":material/add:",
         on_click=_add_action,
         args=(interaction,),
-        use_container_width=True,
+        width="stretch",
     )
 
 
@@ -462,13 +460,13 @@ def render() -> None:
         type="primary",
         icon=":material/save:",
         on_click=_save,
-        use_container_width=True,
+        width="stretch",
     )
     discard_col.button(
         "Discard changes",
         on_click=_load,
         args=(st.session_state["draft_of"],),
-        use_container_width=True,
+        width="stretch",
     )
     with reporting_errors():
         if _unsaved(draft):

@@ -62,8 +62,8 @@ def _connect_form() -> None:
     url = st.session_state.get("setup_url", "")
     key = st.session_state.get("setup_key", "")
     test_col, save_col, _ = st.columns([1, 1, 3])
-    test = test_col.button("Test", icon=":material/network_check:", use_container_width=True)
-    save = save_col.button("Save", type="primary", icon=":material/save:", use_container_width=True)
+    test = test_col.button("Test", icon=":material/network_check:", width="stretch")
+    save = save_col.button("Save", type="primary", icon=":material/save:", width="stretch")
     if test or save:
         try:
             with st.spinner("Checking the account…"):

@@ -68,10 +68,12 @@ def _preview(prompt: Prompt) -> None:
     st.caption(f"{prompt.prompt_type.label} preview")
     with st.container(border=True):
         if prompt.prompt_type.has_buttons:
-            head, close = st.columns([12, 1])
+            head, close = st.columns([10, 1], vertical_alignment="center")
             head.markdown(f"### {prompt.headline or '(no headline)'}")
             close.button(
-                ":material/close:",
+                "",
+                icon=":material/close:",
+                type="tertiary",
                 key="sim_dismiss",
                 help="Close (Dismiss)",
                 on_click=_run,
@@ -104,7 +106,7 @@ def _preview(prompt: Prompt) -> None:
                 label,
                 key=f"sim_{interaction.value}",
                 type=kind,
-                use_container_width=True,
+                width="stretch",
                 on_click=_run,
                 args=(prompt, interaction),
             )

@@ -153,6 +153,7 @@ def render() -> None:
         return
     frame = pd.DataFrame(page.rows)[list(_COLUMNS)]
     frame["status"] = frame["status"].map(status_text)
+    frame["created_at"] = frame["created_at"].str.slice(0, 19).str.replace("T", " ")
     frame["action_type"] = frame["action_type"].map(_action_label)
     frame = frame.rename(columns=_COLUMNS)
     event = st.dataframe(

@@ -64,16 +64,26 @@ def _bump() -> None:
     st.session_state["draft_v"] = st.session_state.get("draft_v", 0) + 1
 
 
-def _load(prompt_id: int) -> None:
-    stored = console().prompts.get(prompt_id) if prompt_id != NEW else None
-    st.session_state["draft"] = stored or Prompt(name="", headline="", body="")
+def _load(prompt_id: int, *, fresh: bool = False) -> None:
+    """Edit ``prompt_id``: its unsaved draft from earlier in this session, else the stored one.
+
+    Drafts are kept per prompt, so looking at another prompt loses no edit."""
+    drafts: dict[int, Prompt] = st.session_state.setdefault("drafts", {})
+    if fresh or prompt_id not in drafts:
+        stored = console().prompts.get(prompt_id) if prompt_id != NEW else None
+        drafts[prompt_id] = stored or Prompt(name="", headline="", body="")
+    st.session_state["draft"] = drafts[prompt_id]
     st.session_state["draft_of"] = prompt_id
     _bump()
 
 
-def _select(prompt_id: int) -> None:
+def _discard() -> None:
+    _load(st.session_state["draft_of"], fresh=True)
+
+
+def _select(prompt_id: int, *, fresh: bool = True) -> None:
     st.session_state["prompt_pick"] = prompt_id
-    _load(prompt_id)
+    _load(prompt_id, fresh=fresh)
 
 
 def _unsaved(draft: Prompt) -> bool:
@@ -128,6 +138,7 @@ def _save() -> None:
         st.session_state["save_error"] = exc.message
         return
     st.session_state["save_ok"] = f"Saved “{saved.name}”."
+    st.session_state.get("drafts", {}).pop(NEW, None)
     _select(saved.id or NEW)
 
 
@@ -161,7 +172,14 @@ def _picker() -> None:
     )
     if st.session_state.get("draft_of") != picked:
         _load(picked)
-    new_col.button("New", icon=":material/add:", on_click=_select, args=(NEW,), width="stretch")
+    new_col.button(
+        "New",
+        icon=":material/add:",
+        on_click=_select,
+        args=(NEW,),
+        kwargs={"fresh": False},
+        width="stretch",
+    )
     existing = picked != NEW
     dup_col.button(
         "Duplicate",
@@ -464,8 +482,7 @@ def render() -> None:
     )
     discard_col.button(
         "Discard changes",
-        on_click=_load,
-        args=(st.session_state["draft_of"],),
+        on_click=_discard,
         width="stretch",
     )
     with reporting_errors():

@@ -24,3 +24,10 @@ def test_every_setting_is_documented(setting) -> None:
 
 def test_quick_start_is_the_two_make_commands() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_every_cli_command_is_documented() -> None:
+    from connector.cli import _COMMANDS
+
+    for command in _COMMANDS:
+        assert f"`python -m connector {command}" in README, command

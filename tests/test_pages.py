@@ -203,3 +203,20 @@ def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
     at.run()
     assert "Entry #" in texts(at)
     assert any("/api/3/contactLists" in c.value for c in at.code)
+
+
+def test_prompt_edits_survive_looking_at_another_prompt(data_dir: Path) -> None:
+    at = run_page("prompts")
+    first = at.selectbox(key="prompt_pick").value
+    headline = next(t for t in at.text_input if t.label == "Headline")
+    headline.input("Edited, not saved").run()
+    others = [o for o in at.selectbox(key="prompt_pick").options]
+    assert len(others) >= 2
+    other_id = next(p.id for p in Console(data_dir / "connector.db").prompts.all() if p.id != first)
+    at.selectbox(key="prompt_pick").set_value(other_id).run()
+    assert next(t for t in at.text_input if t.label == "Headline").value != "Edited, not saved"
+    at.selectbox(key="prompt_pick").set_value(first).run()
+    assert next(t for t in at.text_input if t.label == "Headline").value == "Edited, not saved"
+    assert "Unsaved changes" in texts(at)
+    button(at, "Discard changes").click().run()
+    assert next(t for t in at.text_input if t.label == "Headline").value != "Edited, not saved"

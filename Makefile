@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format sandbox bench screenshots clean
+.PHONY: run test format sandbox bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ format: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/python -m connector.sandbox --port 8600
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.interaction
+	$(BIN)/python -m bench.catalog
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.screenshots

@@ -104,6 +104,20 @@ class ActionSpec:
     def plan(self, params: Mapping[str, str], context: RunContext) -> PlannedRequest:
         return self._plan(params, context)
 
+    def params_for(self, target_id: str = "", target_name: str = "", **options: bool) -> dict:
+        """The params of an action on ``target_id`` (named ``target_name``) with ``options`` on."""
+        params: dict[str, str] = {}
+        if self.params and target_id:
+            spec = self.params[0]
+            params = {spec.id_key: target_id, spec.name_key: target_name}
+        known = {o.key for o in self.options}
+        for key, on in options.items():
+            if key not in known:
+                raise ValueError(f"{self.label} has no option {key!r}; it has {sorted(known)}.")
+            if on:
+                params[key] = "1"
+        return params
+
     def missing_params(self, params: Mapping[str, str]) -> str:
         """A phrase naming the unset parameters ("a list"), or "" when complete."""
         return " and ".join(f"a {p.label.lower()}" for p in self.params if not params.get(p.id_key))

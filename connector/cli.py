@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from .actions import REGISTRY
 from .console import Console
 from .errors import ConnectorError
 from .log import LogFilter, Status
@@ -92,17 +93,13 @@ def _catalog(console: Console, args: argparse.Namespace) -> int:
 
 def _action(console: Console, args: argparse.Namespace) -> int:
     action_type, key = _ACTIONS[args.kind]
-    params: dict[str, str] = {}
-    if key:
-        target = getattr(args, key)
-        if not target:
-            raise SystemExit(f"python -m connector action {args.kind}: --{key} ID is required")
-        names = {i.id: i.name for i in console.catalog_items(CatalogKind(f"{key}s"))}
-        params = {f"{key}_id": target, f"{key}_name": names.get(target, "")}
-    if args.allow_reentry:
-        params["allow_reentry"] = "1"
-    if args.resubscribe:
-        params["resubscribe"] = "1"
+    spec = REGISTRY[action_type]
+    target = getattr(args, key) if key else ""
+    if key and not target:
+        raise SystemExit(f"python -m connector action {args.kind}: --{key} ID is required")
+    names = {i.id: i.name for i in console.catalog_items(CatalogKind(f"{key}s"))} if key else {}
+    options = {o.key: getattr(args, o.key) for o in spec.options}
+    params = spec.params_for(target, names.get(target, ""), **options)
     inputs = [
         FormInput("--email", kind=InputKind.EMAIL, required=True, maps_to="email"),
         FormInput("--first-name", maps_to="firstName"),

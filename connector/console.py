@@ -16,17 +16,10 @@ from .budget import RequestBudget, budget_for
 from .catalog import Catalog, RefreshProgress
 from .client import AcClient
 from .db import Database
+from .demo import demo_prompts
 from .log import ActionLog
-from .models import (
-    ActionType,
-    CatalogKind,
-    ErrorBehaviour,
-    InputKind,
-    Interaction,
-    PromptType,
-    User,
-)
-from .prompts import ActionConfig, FormInput, Prompt, PromptStore, custom_field_target
+from .models import CatalogKind, User
+from .prompts import PromptStore
 from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import SANDBOX_URL, Sandbox
@@ -171,75 +164,8 @@ class Console:
         if _DEMO_SEEDED in seeded or not self.prompts.is_empty():
             return
         client = self.client(AccountSettings(SANDBOX_URL, self.sandbox.api_key, "sandbox"))
-        lists = client.lists()
-        automations = [a for a in client.automations() if a.active]
-        fields = client.fields()
-        newsletter = lists[0]
-        beta = lists[1] if len(lists) > 1 else lists[0]
-        company = next((f for f in fields if f.type == "text"), fields[0] if fields else None)
-        inputs = [
-            FormInput("Email", "you@example.com", InputKind.EMAIL, True, "email"),
-            FormInput("First name", "Ada", InputKind.TEXT, False, "firstName"),
-        ]
-        if company:
-            inputs.append(
-                FormInput(
-                    company.name,
-                    "Acme Inc.",
-                    InputKind.TEXT,
-                    False,
-                    custom_field_target(company.id),
-                )
-            )
-        self.prompts.save(
-            Prompt(
-                name="Newsletter signup",
-                prompt_type=PromptType.MODAL,
-                headline="Get product news first",
-                body="One short email a month with what shipped and what's next.",
-                accept_label="Subscribe",
-                decline_label="No thanks",
-                inputs=inputs,
-                actions={
-                    Interaction.ACCEPT: [
-                        ActionConfig(ActionType.ADD_CONTACT),
-                        ActionConfig(
-                            ActionType.ADD_TO_LIST,
-                            {"list_id": newsletter.id, "list_name": newsletter.name},
-                        ),
-                    ]
-                },
-            )
-        )
-        actions = {
-            Interaction.ACCEPT: [
-                ActionConfig(
-                    ActionType.ADD_TO_LIST,
-                    {"list_id": beta.id, "list_name": beta.name},
-                    ErrorBehaviour.CONTINUE,
-                )
-            ]
-        }
-        if automations:
-            actions[Interaction.ACCEPT].append(
-                ActionConfig(
-                    ActionType.ADD_TO_AUTOMATION,
-                    {"automation_id": automations[0].id, "automation_name": automations[0].name},
-                )
-            )
-        self.prompts.save(
-            Prompt(
-                name="Beta program banner",
-                prompt_type=PromptType.BOTTOM_BANNER,
-                headline="Try the new editor before everyone else",
-                body="Join the beta: we'll email you the invite.",
-                accept_label="Join the beta",
-                secondary_label="Tell me more",
-                decline_label="Not now",
-                timeout_seconds=30,
-                actions=actions,
-            )
-        )
+        for prompt in demo_prompts(client):
+            self.prompts.save(prompt)
         with self.db.write() as conn:
             conn["settings"].upsert({"key": _DEMO_SEEDED, "value": "1"}, pk="key")
 

@@ -3,36 +3,21 @@ re-subscription, no duplicate tag; and independent actions run concurrently."""
 
 from __future__ import annotations
 
+from factories import action, prompt_with
+
 from connector import (
     ActionConfig,
     ActionType,
     Console,
     ErrorBehaviour,
-    FormInput,
-    InputKind,
     Interaction,
-    Prompt,
     SimulatedUser,
     Status,
 )
 
 
-def action(kind: ActionType, target: str = "", on_error=ErrorBehaviour.STOP, **options: str):
-    key = {
-        ActionType.ADD_TO_LIST: "list",
-        ActionType.ADD_TO_AUTOMATION: "automation",
-        ActionType.ADD_TAG: "tag",
-    }.get(kind)
-    params = {f"{key}_id": target, f"{key}_name": f"T{target}"} if key else {}
-    return ActionConfig(kind, {**params, **options}, on_error)
-
-
 def run(console: Console, *actions: ActionConfig, email: str = "dup@x.io"):
-    prompt = Prompt(
-        name="P",
-        inputs=[FormInput("Email", kind=InputKind.EMAIL, maps_to="email")],
-        actions={Interaction.ACCEPT: list(actions)},
-    )
+    prompt = prompt_with(*actions)
     return console.runner().run(prompt, Interaction.ACCEPT, SimulatedUser(), {0: email})
 
 
@@ -57,7 +42,7 @@ def test_second_enrollment_is_skipped_with_the_reason(console: Console) -> None:
 def test_allow_reentry_enrolls_again_where_the_automation_allows_it(console: Console) -> None:
     automation = automation_with_multientry(console, True)
     run(console, action(ActionType.ADD_TO_AUTOMATION, automation))
-    again = run(console, action(ActionType.ADD_TO_AUTOMATION, automation, allow_reentry="1"))
+    again = run(console, action(ActionType.ADD_TO_AUTOMATION, automation, allow_reentry=True))
     assert again.outcomes[-1].status is Status.SUCCEEDED
     assert len(console.client().contact_automations(again.contact_id)) == 2
 
@@ -65,7 +50,7 @@ def test_allow_reentry_enrolls_again_where_the_automation_allows_it(console: Con
 def test_allow_reentry_reports_the_apis_refusal_when_multientry_is_off(console: Console) -> None:
     automation = automation_with_multientry(console, False)
     run(console, action(ActionType.ADD_TO_AUTOMATION, automation))
-    again = run(console, action(ActionType.ADD_TO_AUTOMATION, automation, allow_reentry="1"))
+    again = run(console, action(ActionType.ADD_TO_AUTOMATION, automation, allow_reentry=True))
     assert again.outcomes[-1].status is Status.FAILED
     assert "Could not create SubscriberSeries" in again.outcomes[-1].error
     assert again.outcomes[-1].attempts == 1  # a 403 is not retried
@@ -82,7 +67,7 @@ def test_an_unsubscribed_contact_is_not_silently_resubscribed(console: Console) 
     }
     assert statuses["3"] == "2"
 
-    forced = run(console, action(ActionType.ADD_TO_LIST, "3", resubscribe="1"))
+    forced = run(console, action(ActionType.ADD_TO_LIST, "3", resubscribe=True))
     assert forced.outcomes[-1].status is Status.SUCCEEDED
     statuses = {
         r["list"]: str(r["status"]) for r in console.client().contact_lists(first.contact_id)

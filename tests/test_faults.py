@@ -8,16 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import prompt_with
 
 from connector import (
     ActionConfig,
     ActionType,
     Console,
     ErrorBehaviour,
-    FormInput,
-    InputKind,
     Interaction,
-    Prompt,
     RunResult,
     SimulatedUser,
     Status,
@@ -46,11 +44,7 @@ def automation_id(console: Console) -> str:
 
 
 def run(console: Console, *actions: ActionConfig, email: str = "f@x.io") -> RunResult:
-    prompt = Prompt(
-        name="Faults",
-        inputs=[FormInput("Email", kind=InputKind.EMAIL, maps_to="email")],
-        actions={Interaction.ACCEPT: [ActionConfig(ActionType.ADD_CONTACT), *actions]},
-    )
+    prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), *actions)
     return console.runner().run(prompt, Interaction.ACCEPT, SimulatedUser(), {0: email})
 
 

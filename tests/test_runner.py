@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from factories import EMAIL_NAME_COMPANY, action
+from factories import prompt_with as make_prompt
 
 from connector import (
     AcClient,
@@ -13,38 +15,24 @@ from connector import (
     Console,
     ErrorBehaviour,
     FormInput,
-    InputKind,
     Interaction,
     Prompt,
     SimulatedUser,
     Status,
-    custom_field_target,
 )
 from connector.actions import CONTACT_ID_PLACEHOLDER
 
 
 def to_list(list_id: str = "3", on_error: ErrorBehaviour = ErrorBehaviour.STOP) -> ActionConfig:
-    return ActionConfig(ActionType.ADD_TO_LIST, {"list_id": list_id, "list_name": "L"}, on_error)
+    return action(ActionType.ADD_TO_LIST, list_id, on_error)
 
 
 def to_automation(automation_id: str = "1") -> ActionConfig:
-    return ActionConfig(
-        ActionType.ADD_TO_AUTOMATION, {"automation_id": automation_id, "automation_name": "A"}
-    )
+    return action(ActionType.ADD_TO_AUTOMATION, automation_id)
 
 
 def prompt_with(*actions: ActionConfig, inputs: list[FormInput] | None = None) -> Prompt:
-    return Prompt(
-        name="Test",
-        inputs=inputs
-        if inputs is not None
-        else [
-            FormInput("Email", kind=InputKind.EMAIL, maps_to="email"),
-            FormInput("First", maps_to="firstName"),
-            FormInput("Company", maps_to=custom_field_target("1")),
-        ],
-        actions={Interaction.ACCEPT: list(actions)},
-    )
+    return make_prompt(*actions, inputs=EMAIL_NAME_COMPANY if inputs is None else inputs)
 
 
 def api(console: Console) -> AcClient:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from factories import api_client
 
 from connector import Console
 from connector.sandbox import Sandbox
@@ -24,3 +26,17 @@ def console(tmp_path: Path) -> Iterator[Console]:
     made = Console(tmp_path / "connector.db", env={}, sandbox=Sandbox())
     yield made
     made.close()
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    """An in-memory sandbox, closed after the test."""
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def client(sb: Sandbox) -> Iterator[httpx.Client]:
+    """A raw httpx client on ``sb`` with its key."""
+    with api_client(sb) as made:
+        yield made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from connector import (
     REGISTRY,
     ActionConfig,
@@ -13,6 +15,7 @@ from connector import (
     Prompt,
     custom_field_target,
 )
+from connector.sandbox import SANDBOX_URL, Sandbox
 
 EMAIL_ONLY = [FormInput("Email", kind=InputKind.EMAIL, maps_to="email")]
 EMAIL_NAME_COMPANY = [
@@ -39,3 +42,9 @@ def prompt_with(*actions: ActionConfig, inputs: list[FormInput] | None = None) -
         inputs=list(EMAIL_ONLY if inputs is None else inputs),
         actions={Interaction.ACCEPT: list(actions)},
     )
+
+
+def api_client(sb: Sandbox, key: str | None = None) -> httpx.Client:
+    """A raw httpx client on the in-process sandbox (``key`` None: the right key)."""
+    headers = {"Api-Token": key if key is not None else sb.api_key}
+    return httpx.Client(transport=sb.transport(), base_url=SANDBOX_URL + "/api/3", headers=headers)

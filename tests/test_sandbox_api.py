@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from factories import api_client
 
 from connector.sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox, SeedSpec
-
-
-def api_client(sb: Sandbox, key: str | None = None) -> httpx.Client:
-    headers = {"Api-Token": key if key is not None else sb.api_key}
-    return httpx.Client(transport=sb.transport(), base_url=SANDBOX_URL + "/api/3", headers=headers)
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> Iterator[httpx.Client]:
-    with api_client(sb) as c:
-        yield c
 
 
 def sync(client: httpx.Client, email: str, **attributes: object) -> httpx.Response:

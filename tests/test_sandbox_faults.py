@@ -9,29 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import api_client
 
 from connector.sandbox import SANDBOX_URL, Fault, Sandbox, SandboxServer
 from connector.sandbox.__main__ import describe, parse_args
 from connector.sandbox.faults import Budget
 
 TOO_MANY = {"message": "Too Many Requests"}
-
-
-def api_client(sb: Sandbox, key: str | None = None) -> httpx.Client:
-    headers = {"Api-Token": key if key is not None else sb.api_key}
-    return httpx.Client(transport=sb.transport(), base_url=SANDBOX_URL + "/api/3", headers=headers)
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def client(sb: Sandbox) -> Iterator[httpx.Client]:
-    with api_client(sb) as c:
-        yield c
 
 
 def new_contact_id(client: httpx.Client, email: str = "faulty@example.com") -> str:

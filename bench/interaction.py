@@ -66,14 +66,15 @@ def main() -> None:
         accept = prompt(client.lists()[0].id, client.automations()[0].id, client.tags()[0].id)
         runner = Runner(client, ActionLog(Database(Path(tmp) / "bench.db")), account="bench")
         sandbox.configure(latency=latency)
-        walls, requests = [], []
+        walls: list[float] = []
+        requests: list[int] = []
         for n in range(args.runs):
             before = sandbox.request_count()
             started = time.perf_counter()
-            result = runner.run(accept, Interaction.ACCEPT, SimulatedUser(), {0: f"b{n}@x.io"})
+            run = runner.run(accept, Interaction.ACCEPT, SimulatedUser(), {0: f"b{n}@x.io"})
             walls.append(time.perf_counter() - started)
             requests.append(sandbox.request_count() - before)
-            assert all(o.status is Status.SUCCEEDED for o in result.outcomes), result.outcomes
+            assert all(o.status is Status.SUCCEEDED for o in run.outcomes), run.outcomes
         client.close()
 
     wall = statistics.median(walls)

@@ -29,7 +29,7 @@ RefreshProgress = Callable[[CatalogKind, int, int], None]  # kind, pages fetched
 
 
 def _fetch(client: AcClient, kind: CatalogKind, progress: Callable[[int, int], None]) -> list[Any]:
-    fetchers = {
+    fetchers: dict[CatalogKind, Callable[..., list[Any]]] = {
         CatalogKind.LISTS: client.lists,
         CatalogKind.AUTOMATIONS: client.automations,
         CatalogKind.FIELDS: client.fields,
@@ -83,8 +83,8 @@ class Catalog:
             conn.execute(
                 "DELETE FROM catalog WHERE account = ? AND kind = ?", [account, kind.value]
             )
-            conn["catalog"].insert_all(rows, batch_size=1000)
-            conn["catalog_refresh"].upsert(
+            conn.table("catalog").insert_all(rows, batch_size=1000)
+            conn.table("catalog_refresh").upsert(
                 {"account": account, "kind": kind.value, "refreshed_at": now, "total": len(rows)},
                 pk=("account", "kind"),
             )

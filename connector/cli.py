@@ -121,7 +121,7 @@ def _action(console: Console, args: argparse.Namespace) -> int:
             print(f"{inputs[position].label}: {problem}", file=sys.stderr)
         return 2
     outcome = next(o for o in reversed(result.outcomes) if o.action_type is action_type)
-    summary = {
+    summary: dict[str, Any] = {
         "action": action_type.value,
         "status": outcome.status.value,
         "attempts": outcome.attempts,

@@ -167,7 +167,7 @@ class Console:
         for prompt in demo_prompts(client):
             self.prompts.save(prompt)
         with self.db.write() as conn:
-            conn["settings"].upsert({"key": _DEMO_SEEDED, "value": "1"}, pk="key")
+            conn.table("settings").upsert({"key": _DEMO_SEEDED, "value": "1"}, pk="key")
 
     def _settings_rows(self) -> list[tuple[str, str]]:
         with self.db.read() as conn:

@@ -204,7 +204,7 @@ class ActionLog:
         with self._db.read() as conn:
             rows = [
                 dict(r)
-                for r in conn["action_log"].rows_where(
+                for r in conn.table("action_log").rows_where(
                     where, args, order_by="id DESC", limit=limit + 1
                 )
             ]
@@ -226,7 +226,7 @@ class ActionLog:
 
     def get(self, row_id: int) -> dict[str, Any] | None:
         with self._db.read() as conn:
-            rows = list(conn["action_log"].rows_where("id = ?", [row_id]))
+            rows = list(conn.table("action_log").rows_where("id = ?", [row_id]))
         if not rows:
             return None
         row = dict(rows[0])
@@ -238,13 +238,13 @@ class ActionLog:
         with self._db.read() as conn:
             return [
                 dict(r)
-                for r in conn["action_log"].rows_where("run_id = ?", [run_id], order_by="id")
+                for r in conn.table("action_log").rows_where("run_id = ?", [run_id], order_by="id")
             ]
 
     def iter_rows(self, filters: LogFilter = LogFilter()) -> Iterator[dict[str, Any]]:
         where, args = filters.where()
         with self._db.read() as conn:
-            yield from conn["action_log"].rows_where(where, args, order_by="id DESC")
+            yield from conn.table("action_log").rows_where(where, args, order_by="id DESC")
 
     def export_csv(self, filters: LogFilter = LogFilter()) -> str:
         """The filtered rows as CSV (newest first), every column, request/response as JSON."""

@@ -186,12 +186,12 @@ class PromptStore:
 
     def all(self) -> list[Prompt]:
         with self._db.read() as conn:
-            rows = list(conn["prompts"].rows_where(order_by="name collate nocase"))
+            rows = list(conn.table("prompts").rows_where(order_by="name collate nocase"))
         return [self._from_row(r) for r in rows]
 
     def get(self, prompt_id: int) -> Prompt | None:
         with self._db.read() as conn:
-            rows = list(conn["prompts"].rows_where("id = ?", [prompt_id]))
+            rows = list(conn.table("prompts").rows_where("id = ?", [prompt_id]))
         return self._from_row(rows[0]) if rows else None
 
     def save(self, prompt: Prompt) -> Prompt:
@@ -209,9 +209,9 @@ class PromptStore:
         try:
             with self._db.write() as conn:
                 if prompt.id is None:
-                    prompt.id = conn["prompts"].insert({**row, "created_at": now}).last_pk
+                    prompt.id = conn.table("prompts").insert({**row, "created_at": now}).last_pk
                 else:
-                    conn["prompts"].update(prompt.id, row)
+                    conn.table("prompts").update(prompt.id, row)
         except sqlite3.IntegrityError:
             raise InputError(
                 f"A prompt named “{prompt.name.strip()}” already exists. Choose another name.",
@@ -239,7 +239,7 @@ class PromptStore:
 
     def is_empty(self) -> bool:
         with self._db.read() as conn:
-            return conn["prompts"].count == 0
+            return conn.table("prompts").count == 0
 
     @staticmethod
     def _from_row(row: dict[str, Any]) -> Prompt:

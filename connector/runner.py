@@ -233,9 +233,9 @@ class Runner:
         planned = step.spec.plan(step.config.params, context)
         if dry_run:
             url = f"{self.client.api_url}/api/3{planned.path}"
-            request = {"method": planned.method, "url": url, "body": planned.body}
-            log_id = self.log.start(entry, status=Status.DRY_RUN, request=request)
-            return self._outcome(entry, step, Status.DRY_RUN, request=request, log_id=log_id)
+            shown = {"method": planned.method, "url": url, "body": planned.body}
+            log_id = self.log.start(entry, status=Status.DRY_RUN, request=shown)
+            return self._outcome(entry, step, Status.DRY_RUN, request=shown, log_id=log_id)
 
         log_id = self.log.start(entry)
         started = time.perf_counter()
@@ -252,7 +252,7 @@ class Runner:
         except ApiError as exc:
             exchange, status, error = exc.exchange, Status.FAILED, exc.message
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        request = exchange.request_dict() if exchange else None
+        request: dict[str, Any] | None = exchange.request_dict() if exchange else None
         response = exchange.response_dict() if exchange and exchange.status else None
         if request is None and tally.checks:  # skipped after a check: show what was read
             request, response = tally.checks[-1]["request"], tally.checks[-1]["response"]
@@ -395,7 +395,9 @@ def _contact_payload(
     for key, value in traits.items():
         if value and not contact.get(key):
             contact[key] = value
-    ordered = {k: contact[k] for k in ("email", "firstName", "lastName", "phone") if k in contact}
+    ordered: dict[str, Any] = {
+        k: contact[k] for k in ("email", "firstName", "lastName", "phone") if k in contact
+    }
     if custom:
         ordered["fieldValues"] = custom
     return ordered

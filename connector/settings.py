@@ -198,7 +198,7 @@ class SettingsStore:
         with self._db.read() as conn:
             rows = {
                 r["key"]: r["value"]
-                for r in conn["settings"].rows_where("key in (?, ?)", [self._URL, self._KEY])
+                for r in conn.table("settings").rows_where("key in (?, ?)", [self._URL, self._KEY])
             }
         if rows.get(self._URL) and rows.get(self._KEY):
             return rows[self._URL], rows[self._KEY]
@@ -209,7 +209,7 @@ class SettingsStore:
         url, key = parse_api_url(api_url), parse_api_key(api_key)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._db.write() as conn:
-            conn["settings"].upsert_all(
+            conn.table("settings").upsert_all(
                 [
                     {"key": self._URL, "value": url, "updated_at": now},
                     {"key": self._KEY, "value": key, "updated_at": now},

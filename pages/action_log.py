@@ -67,7 +67,7 @@ def _filters() -> LogFilter:
         "Action",
         [t.value for t in REGISTRY],
         key="log_types",
-        format_func=lambda t: REGISTRY[t].label,  # type: ignore[index]
+        format_func=lambda t: REGISTRY[t].label,
     )
     interactions = row1[3].multiselect(
         "Interaction",

@@ -6,6 +6,8 @@ loses nothing. The last result stays on screen until the next run.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from connector import (
@@ -97,7 +99,9 @@ def _preview(prompt: Prompt) -> None:
                 args=(prompt, Interaction.ACCEPT),
             )
             return
-        buttons = [(Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")]
+        buttons: list[tuple[Interaction, str, Literal["primary", "secondary"]]] = [
+            (Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")
+        ]
         if prompt.secondary_label:
             buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
         buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))

@@ -133,6 +133,35 @@ class Prompt:
                         field=f"{interaction.value}_{position}",
                     )
 
+    def warnings(self) -> list[str]:
+        """Things that are allowed but probably not meant: actions that can never run, and
+        contact actions that depend on a trait the host app may not send."""
+        found = []
+        buttons = self.prompt_type.has_buttons
+        if self.actions_for(Interaction.TIMEOUT) and (not buttons or not self.timeout_seconds):
+            found.append("Timeout has actions, but the prompt never times out: set a timeout.")
+        if self.actions_for(Interaction.SECONDARY_ACCEPT) and not (
+            buttons and self.secondary_label.strip()
+        ):
+            found.append(
+                "Secondary Accept has actions, but the prompt shows no secondary button: "
+                "give it a label."
+            )
+        if not buttons:
+            for interaction in (Interaction.DECLINE, Interaction.DISMISS):
+                if self.actions_for(interaction):
+                    found.append(
+                        f"{interaction.label} has actions, but an invisible prompt has no "
+                        "buttons: only its Accept (on trigger) actions run."
+                    )
+        has_email_input = any(i.maps_to == "email" for i in self.inputs)
+        if self.action_count and not has_email_input:
+            found.append(
+                "No form input fills the email, so the actions rely on the user's "
+                "email_address trait; users without it are skipped."
+            )
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["actions"] = {

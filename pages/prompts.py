@@ -427,9 +427,12 @@ def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
                 args=(interaction, n),
             )
     pick_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
+    present = {c.type for c in configs}
+    # A second Add Contact would sync the same contact twice: offer it only once.
+    offered = [t for t in REGISTRY if not (t is ActionType.ADD_CONTACT and t in present)]
     pick_col.selectbox(
         "Add an action",
-        [t.value for t in REGISTRY],
+        [t.value for t in offered],
         key=_key(f"new_action_{interaction.value}"),
         format_func=lambda t: REGISTRY[ActionType(t)].label,
     )
@@ -470,6 +473,8 @@ def render() -> None:
         _inputs(draft)
     with st.container(border=True):
         _actions(draft)
+    for warning in draft.warnings():
+        st.warning(warning, icon=":material/warning:")
     if error := st.session_state.pop("save_error", None):
         st.error(error, icon=":material/error:")
     save_col, discard_col, state_col = st.columns([1, 1, 4], vertical_alignment="center")

@@ -120,3 +120,20 @@ def test_form_validation_reports_each_bad_field() -> None:
 
     good = validate_form(inputs, {0: "  Ada@Example.COM ", 1: "+1 (555) 010-0199", 2: "1,200"})
     assert good.ok and good.values[0] == "ada@example.com"
+
+
+def test_warnings_name_actions_that_can_never_run() -> None:
+    prompt = full_prompt()
+    prompt.timeout_seconds = 0
+    prompt.secondary_label = ""
+    prompt.actions[Interaction.SECONDARY_ACCEPT] = [ActionConfig(ActionType.ADD_CONTACT)]
+    warnings = prompt.warnings()
+    assert any(w.startswith("Timeout has actions") for w in warnings)
+    assert any(w.startswith("Secondary Accept has actions") for w in warnings)
+    assert full_prompt().warnings() == []
+
+
+def test_warnings_say_when_the_email_must_come_from_a_trait() -> None:
+    prompt = full_prompt()
+    prompt.inputs = [FormInput("Company", maps_to=custom_field_target("4"))]
+    assert any("email_address trait" in w for w in prompt.warnings())

@@ -19,9 +19,18 @@ st.set_page_config(
 )
 
 # st.navigation runs first: it switches off Streamlit's legacy ``pages/`` discovery.
-navigation = st.navigation(
-    [st.Page(p.render, title=p.title, icon=p.icon, url_path=p.url_path, help=p.help) for p in PAGES]
-)
+# The first page is the default, served at "/"; its own path is kept working by a hidden alias
+# (a page's identity is its url_path, so the default one gets another, never shown).
+home, *others = PAGES
+pages = [
+    st.Page(home.render, title=home.title, icon=home.icon, url_path="home", help=home.help),
+    *(
+        st.Page(p.render, title=p.title, icon=p.icon, url_path=p.url_path, help=p.help)
+        for p in others
+    ),
+    st.Page(home.render, title=home.title, url_path=home.url_path, visibility="hidden"),
+]
+navigation = st.navigation(pages)
 
 with st.sidebar:
     try:

@@ -54,7 +54,7 @@ PAGES: tuple[PageSpec, ...] = (
         action_log.render,
         "Action log",
         ":material/history:",
-        "log",
+        "action_log",
         "Every action ever taken: filter, inspect, export.",
     ),
 )

@@ -51,6 +51,18 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_chromium() -> None:
+    """Skip the calling test without a browser, but fail it in CI: a skipped browser test there
+    would be a failed test that looks green."""
+    import pytest
+
+    if find_chromium() is None:
+        message = "No chromium found for the browser test: apt-get install chromium"
+        if os.environ.get("REQUIRE_BROWSER") or os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def launch(playwright: Playwright) -> Browser:
     executable = find_chromium()
     if executable is None:

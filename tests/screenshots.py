@@ -74,7 +74,7 @@ def capture(base_url: str, page: Page) -> None:
     wait_idle(page)
     _shot(page, "simulator", max_height=1600)
 
-    goto(page, base_url + "/log")
+    goto(page, base_url + "/action_log")
     _select_log_row(page, 1)  # newest first: the Add Contact row, whose request is short
     _shot(page, "log", max_height=1400)
 

@@ -11,6 +11,7 @@ from typing import Literal
 import streamlit as st
 
 from connector import (
+    ActionOutcome,
     ConnectorError,
     Interaction,
     Prompt,
@@ -145,24 +146,41 @@ def _outcomes(result: RunResult) -> None:
         timing = f" · HTTP {outcome.http_status}" if outcome.http_status else ""
         timing += f" · {outcome.duration_ms:.0f} ms" if outcome.attempts else ""
         title = f"{status_label(outcome.status)} — {outcome.label}{target}{timing}"
-        with st.expander(title, expanded=outcome.status is not Status.SKIPPED):
-            if outcome.error:
-                st.warning(outcome.error)
-            if outcome.note:
-                st.info(outcome.note)
-            if outcome.attempts > 1:
-                st.caption(f"{outcome.attempts} attempts.")
-            for check in outcome.checks:
-                st.markdown("**Checked first**")
-                show_json(check)
-            if outcome.request:
-                st.markdown("**Request**")
-                show_json(outcome.request)
-            if outcome.response:
-                st.markdown("**Response**")
-                show_json(outcome.response)
-            if outcome.status is Status.DRY_RUN:
-                st.caption("Dry run: this request was not sent.")
+        if outcome.status is Status.SKIPPED:
+            title += f" · {outcome.error}"
+        # Failures and dry runs are what the operator came to read; successes stay folded.
+        expanded = outcome.status in (Status.FAILED, Status.DRY_RUN)
+        with st.expander(title, expanded=expanded):
+            _outcome_detail(outcome)
+
+
+def _outcome_detail(outcome: ActionOutcome) -> None:
+    if outcome.status is Status.FAILED:
+        st.error(outcome.error, icon=":material/error:")
+    elif outcome.error:
+        st.info(outcome.error)
+    if outcome.note:
+        st.info(outcome.note)
+    if outcome.attempts > 1:
+        st.caption(f"{outcome.attempts} attempts.")
+    for check in outcome.checks:
+        st.markdown("**Checked first** (to avoid a duplicate)")
+        show_json(check)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Request**")
+        if outcome.request:
+            show_json(outcome.request)
+        else:
+            st.caption("Nothing was sent.")
+    with right:
+        st.markdown("**Response**")
+        if outcome.response:
+            show_json(outcome.response)
+        elif outcome.status is Status.DRY_RUN:
+            st.caption("Dry run: this request was not sent.")
+        else:
+            st.caption("No response.")
 
 
 def render() -> None:

@@ -33,7 +33,9 @@ def test_every_page_opens_from_a_deep_link_first(tmp_path: Path) -> None:
                 expect(page.get_by_text("Page not found")).to_have_count(0)
                 expect(page.get_by_test_id("stException")).to_have_count(0)
                 # The frame ran: the sidebar names the account in effect.
-                expect(page.get_by_test_id("stSidebar").get_by_text("built-in demo account")).to_be_visible()
+                expect(
+                    page.get_by_test_id("stSidebar").get_by_text("built-in demo account")
+                ).to_be_visible()
                 page.close()
         finally:
             browser.close()

@@ -17,6 +17,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
     SettingsError,
+    StorageError,
     UnreachableError,
     ValidationError,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "ServerError",
     "SettingsError",
     "SettingsStore",
+    "StorageError",
     "SimulatedUser",
     "Status",
     "Tag",

@@ -22,6 +22,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from .errors import StorageError
+
 __all__ = ["BUSY_TIMEOUT_SECONDS", "Database"]
 
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -114,13 +116,23 @@ class Database:
 
     def __init__(self, path: str | Path, *, pool_size: int = 8) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
         self._idle: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue(maxsize=pool_size)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._failure(exc) from None
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             with self._write_lock:
                 migrations.apply(db)
+
+    def _failure(self, exc: Exception) -> StorageError:
+        return StorageError(
+            f"The console's data file {self.path} can't be used: {exc}. Check that its folder "
+            "is writable and the disk has room, or point CONNECTOR_DB at another file.",
+            detail=f"{type(exc).__name__}: {exc}",
+        )
 
     def _open(self) -> sqlite_utils.Database:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
@@ -133,9 +145,16 @@ class Database:
         try:
             db = self._idle.get_nowait()
         except queue.Empty:
-            db = self._open()
+            try:
+                db = self._open()
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from None
         try:
             yield db
+        except sqlite3.OperationalError as exc:
+            db.conn.rollback()
+            # Locked past the busy timeout, disk full, read-only file: say so, not a traceback.
+            raise self._failure(exc) from exc
         except BaseException:
             db.conn.rollback()
             raise

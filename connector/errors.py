@@ -3,6 +3,7 @@
     ConnectorError                 operator-facing ``message`` + technical ``detail``
     ├── SettingsError              bad account URL / API key typed by the operator (also ValueError)
     ├── InputError                 a prompt's form value or definition is invalid (also ValueError)
+    ├── StorageError               the console's SQLite file can't be opened or written
     └── ApiError                   anything that went wrong talking to ActiveCampaign
         ├── AuthError              403: the key is wrong, revoked, or lacks permission
         ├── NotFoundError          404: the list/automation/contact id does not exist
@@ -28,6 +29,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "SettingsError",
+    "StorageError",
     "UnreachableError",
     "ValidationError",
 ]
@@ -55,6 +57,10 @@ class InputError(ConnectorError, ValueError):
     def __init__(self, message: str, field: str = "", detail: str = "") -> None:
         super().__init__(message, detail)
         self.field = field
+
+
+class StorageError(ConnectorError):
+    """The data file (``CONNECTOR_DB``) failed: unwritable folder, full disk, corrupt file."""
 
 
 class ApiError(ConnectorError):

@@ -15,6 +15,7 @@ from connector import (
     ConnectorError,
     Interaction,
     Prompt,
+    PromptType,
     RunResult,
     SimulatedUser,
     Status,
@@ -65,33 +66,16 @@ def _run(prompt: Prompt, interaction: Interaction) -> None:
         state["sim_error"] = exc
 
 
+_BANNERS = {PromptType.HORIZONTAL_BANNER, PromptType.BOTTOM_BANNER, PromptType.TEXT_BAR}
+
+
 def _preview(prompt: Prompt) -> None:
-    last: RunResult | None = st.session_state.get("sim_result")
-    errors = last.input_errors if last and last.prompt.id == prompt.id else {}
+    """The prompt roughly as its type looks in a page: a dialog, a strip, a video."""
     st.caption(f"{prompt.prompt_type.label} preview")
     with st.container(border=True):
-        if prompt.prompt_type.has_buttons:
-            head, close = st.columns([10, 1], vertical_alignment="center")
-            head.markdown(f"### {prompt.headline or '(no headline)'}")
-            close.button(
-                "",
-                icon=":material/close:",
-                type="tertiary",
-                key="sim_dismiss",
-                help="Close (Dismiss)",
-                on_click=_run,
-                args=(prompt, Interaction.DISMISS),
-            )
-        else:
-            st.markdown("*Invisible prompt: nothing is shown; its actions run on trigger.*")
-        if prompt.body:
-            st.write(prompt.body)
-        for n, form_input in enumerate(prompt.inputs):
-            label = form_input.label + (" *" if form_input.required else "")
-            st.text_input(label, key=f"sim_{prompt.id}_in{n}", placeholder=form_input.placeholder)
-            if n in errors:
-                st.error(errors[n], icon=":material/error:")
         if not prompt.prompt_type.has_buttons:
+            st.markdown("*Invisible prompt: nothing is shown; its actions run on trigger.*")
+            _inputs(prompt)
             st.button(
                 "Trigger",
                 type="primary",
@@ -100,21 +84,21 @@ def _preview(prompt: Prompt) -> None:
                 args=(prompt, Interaction.ACCEPT),
             )
             return
-        buttons: list[tuple[Interaction, str, Literal["primary", "secondary"]]] = [
-            (Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")
-        ]
-        if prompt.secondary_label:
-            buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
-        buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))
-        for col, (interaction, label, kind) in zip(st.columns(3), buttons, strict=False):
-            col.button(
-                label,
-                key=f"sim_{interaction.value}",
-                type=kind,
-                width="stretch",
-                on_click=_run,
-                args=(prompt, interaction),
-            )
+        banner = prompt.prompt_type in _BANNERS
+        head, close = st.columns([10, 1], vertical_alignment="center")
+        headline = prompt.headline or "(no headline)"
+        # Banners are a strip: a bold line and small print instead of a dialog's heading.
+        head.markdown(f"**{headline}**" if banner else f"### {headline}")
+        with close:
+            _close(prompt)
+        if prompt.prompt_type is PromptType.VIDEO:
+            st.info("The video plays here.", icon=":material/smart_display:")
+        if prompt.body and banner:
+            st.caption(prompt.body)
+        elif prompt.body:
+            st.write(prompt.body)
+        _inputs(prompt)
+        _buttons(prompt)
     seconds = prompt.timeout_seconds
     countdown = f"after {seconds} s" if seconds else "(no countdown set)"
     st.button(
@@ -124,6 +108,46 @@ def _preview(prompt: Prompt) -> None:
         on_click=_run,
         args=(prompt, Interaction.TIMEOUT),
     )
+
+
+def _close(prompt: Prompt) -> None:
+    st.button(
+        "",
+        icon=":material/close:",
+        type="tertiary",
+        key="sim_dismiss",
+        help="Close (Dismiss)",
+        on_click=_run,
+        args=(prompt, Interaction.DISMISS),
+    )
+
+
+def _inputs(prompt: Prompt) -> None:
+    last: RunResult | None = st.session_state.get("sim_result")
+    errors = last.input_errors if last and last.prompt.id == prompt.id else {}
+    for n, form_input in enumerate(prompt.inputs):
+        label = form_input.label + (" *" if form_input.required else "")
+        st.text_input(label, key=f"sim_{prompt.id}_in{n}", placeholder=form_input.placeholder)
+        if n in errors:
+            st.error(errors[n], icon=":material/error:")
+
+
+def _buttons(prompt: Prompt) -> None:
+    buttons: list[tuple[Interaction, str, Literal["primary", "secondary"]]] = [
+        (Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")
+    ]
+    if prompt.secondary_label:
+        buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
+    buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))
+    for col, (interaction, label, kind) in zip(st.columns(3), buttons, strict=False):
+        col.button(
+            label,
+            key=f"sim_{interaction.value}",
+            type=kind,
+            width="stretch",
+            on_click=_run,
+            args=(prompt, interaction),
+        )
 
 
 def _outcomes(result: RunResult) -> None:
@@ -141,12 +165,18 @@ def _outcomes(result: RunResult) -> None:
     summary = " · ".join(f"{STATUS_ICONS[s]} {n} {s.replace('_', ' ')}" for s, n in counts.items())
     contact = f" · contact #{result.contact_id}" if result.contact_id else ""
     st.caption(f"{summary} · {result.contact_email or 'no email'}{contact} · run {result.run_id}")
+    reasons = {o.error for o in result.outcomes}
+    shared = (
+        reasons.pop() if len(reasons) == 1 and result.outcomes[0].status is Status.SKIPPED else ""
+    )
+    if shared:  # e.g. no email: say it once, not once per action
+        st.warning(shared, icon=":material/info:")
     for outcome in result.outcomes:
         target = f" → {outcome.target_name} (#{outcome.target_id})" if outcome.target_id else ""
         timing = f" · HTTP {outcome.http_status}" if outcome.http_status else ""
         timing += f" · {outcome.duration_ms:.0f} ms" if outcome.attempts else ""
         title = f"{status_label(outcome.status)} — {outcome.label}{target}{timing}"
-        if outcome.status is Status.SKIPPED:
+        if outcome.status is Status.SKIPPED and not shared:
             title += f" · {outcome.error}"
         # Failures and dry runs are what the operator came to read; successes stay folded.
         expanded = outcome.status in (Status.FAILED, Status.DRY_RUN)

@@ -220,3 +220,22 @@ def test_prompt_edits_survive_looking_at_another_prompt(data_dir: Path) -> None:
     assert "Unsaved changes" in texts(at)
     button(at, "Discard changes").click().run()
     assert next(t for t in at.text_input if t.label == "Headline").value != "Edited, not saved"
+
+
+def test_simulator_without_an_email_says_why_once(data_dir: Path) -> None:
+    at = run_page("simulator")
+    banner = next(
+        p.id
+        for p in Console(data_dir / "connector.db").prompts.all()
+        if p.name == "Beta program banner"
+    )
+    at.selectbox(key="sim_prompt").set_value(banner).run()
+    at.button(key="sim_accept").click().run()
+    assert [w.value for w in at.warning if "No email" in w.value] != []
+    assert len([w for w in at.warning if "No email" in w.value]) == 1
+    assert all("skipped" in e.label and "No email" not in e.label for e in at.expander)
+
+    at.text_input(key="sim_email_trait").input("grace@example.com")
+    at.toggle(key="sim_dry_run").set_value(True)
+    at.button(key="sim_accept").click().run()
+    assert len(at.expander) == 3 and all("dry run" in e.label for e in at.expander)

@@ -56,6 +56,9 @@ class Exchange:
     request_headers: dict[str, str] = field(default_factory=dict)
     attempts: int = 1
     last_error: str = ""  # the last failure before the attempt that produced this exchange
+    # True when a retry found that an earlier attempt had landed although its answer was lost:
+    # then there is no response to show, and nothing was sent again.
+    landed_earlier: bool = False
 
     def request_dict(self) -> dict[str, Any]:
         return {
@@ -125,16 +128,26 @@ class AcClient:
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         retry: bool = True,
+        landed: Callable[[], bool] | None = None,
     ) -> Exchange:
         """Send a request within the budget: its ``Exchange`` on 2xx, else a typed ``ApiError``.
 
-        With ``retry`` (the default) retryable failures are tried again per ``self.retry``; pass
-        ``retry=False`` for a request that is not safe to repeat blindly (the caller then decides,
-        e.g. after checking whether the first attempt landed)."""
+        Retryable failures are tried again per ``self.retry`` (``retry=False``: never). A write
+        that is not safe to repeat passes ``landed``: it is asked before every retry whether an
+        earlier attempt went through after all, and if so nothing is sent again."""
         started = time.monotonic()
         last_error = ""
         attempt = 1
         while True:
+            if attempt > 1 and landed is not None and landed():
+                return Exchange(
+                    method=method,
+                    url=f"{self.api_url}/api/3{path}",
+                    request_body=body,
+                    attempts=attempt - 1,
+                    last_error=last_error,
+                    landed_earlier=True,
+                )
             try:
                 done = self.attempt(method, path, params=params, body=body)
             except ApiError as exc:

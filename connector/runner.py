@@ -243,14 +243,15 @@ class Runner:
         exchange: Exchange | None = None
         status, error, note = Status.SUCCEEDED, "", ""
         try:
-            exchange, status, note = self._send(step, planned, result.contact_id, tally)
-            if step.config.type is ActionType.ADD_CONTACT and status is Status.SUCCEEDED:
+            exchange, note = self._send(step, planned, result.contact_id, tally)
+            if step.config.type is ActionType.ADD_CONTACT:
                 result.contact_id = self._contact_id(exchange, result.contact_email, tally)
                 entry.contact_id = result.contact_id
         except _Skipped as skip:
             status, error = Status.SKIPPED, skip.reason
         except ApiError as exc:
             exchange, status, error = exc.exchange, Status.FAILED, exc.message
+            tally.count = exc.attempts
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         request: dict[str, Any] | None = exchange.request_dict() if exchange else None
         response = exchange.response_dict() if exchange and exchange.status else None
@@ -275,38 +276,29 @@ class Runner:
 
     def _send(
         self, step: _Step, planned: PlannedRequest, contact_id: str, tally: _Attempts
-    ) -> tuple[Exchange, Status, str]:
-        """Attempt ``planned`` until it succeeds, is known to have landed, or may not retry."""
+    ) -> tuple[Exchange, str]:
+        """Send ``planned`` with retries; a write with a duplicate check is checked first, and
+        again before every retry, so an attempt that landed unanswered is never repeated."""
         spec, params = step.spec, step.config.params
         before = self._check(spec, params, contact_id, tally)
+        landed = None
         if before is not None:
             if before.blocked and not spec.allows_unblock(params):
                 raise _Skipped(before.blocked)
             if before.count and not spec.allows_repeat(params):
                 raise _Skipped(before.already)
-        retry = self.client.retry
-        started = time.monotonic()
-        while True:
-            if tally.count and before is not None:
-                now = self._check(spec, params, contact_id, tally)
-                if now is not None and now.count > before.count:
-                    note = "An earlier attempt went through although its answer was lost."
-                    return _landed(planned, self.client, tally), Status.SUCCEEDED, note
-            tally.count += 1
-            try:
-                exchange = self.client.call(
-                    planned.method, planned.path, body=planned.body, retry=False
-                )
-            except ApiError as exc:
-                exc.attempts = tally.count
-                delay = retry.delay(tally.count, exc)
-                if not retry.should_retry(tally.count, exc, time.monotonic() - started, delay):
-                    raise
-                tally.last_error = exc.message
-                self.client.pause(exc, delay)
-                continue
-            note = f"Succeeded on attempt {tally.count}." if tally.count > 1 else ""
-            return exchange, Status.SUCCEEDED, note
+
+            def landed() -> bool:
+                return self._check(spec, params, contact_id, tally).count > before.count
+
+        exchange = self.client.call(planned.method, planned.path, body=planned.body, landed=landed)
+        tally.count, tally.last_error = exchange.attempts, exchange.last_error
+        if exchange.landed_earlier:
+            return exchange, "An earlier attempt went through although its answer was lost."
+        return (
+            exchange,
+            f"Succeeded on attempt {exchange.attempts}." if exchange.attempts > 1 else "",
+        )
 
     def _check(
         self, spec: ActionSpec, params: Mapping[str, str], contact_id: str, tally: _Attempts
@@ -337,19 +329,6 @@ class _Skipped(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _landed(planned: PlannedRequest, client: AcClient, tally: _Attempts) -> Exchange:
-    """An exchange standing for an attempt whose request landed but whose answer was lost."""
-    return Exchange(
-        method=planned.method,
-        url=f"{client.api_url}/api/3{planned.path}",
-        request_body=planned.body,
-        status=None,
-        response_body=None,
-        attempts=tally.count,
-        last_error=tally.last_error,
-    )
 
 
 def _segments(steps: list[_Step]) -> list[list[_Step]]:

@@ -89,6 +89,21 @@ def show_json(value: Any) -> None:
     st.code(json.dumps(value, indent=2, ensure_ascii=False), language="json")
 
 
+def show_exchange(request: Any, response: Any, *, no_response: str = "No response.") -> None:
+    """A request and its response side by side, as JSON."""
+    left, right = st.columns(2)
+    for column, title, value, empty in (
+        (left, "Request", request, "Nothing was sent."),
+        (right, "Response", response, no_response),
+    ):
+        with column:
+            st.markdown(f"**{title}**")
+            if value:
+                show_json(value)
+            else:
+                st.caption(empty)
+
+
 def status_text(status: str) -> str:
     """Plain words for places markdown doesn't reach (table cells, select options)."""
     return status.replace("_", " ")

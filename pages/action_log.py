@@ -17,7 +17,7 @@ from pages._common import (
     STATUS_ICONS,
     console,
     hand_over_to_app,
-    show_json,
+    show_exchange,
     status_label,
     status_text,
 )
@@ -112,19 +112,7 @@ def _detail(row_id: int) -> None:
         st.warning(row["error"])
     if row.get("last_error"):
         st.caption(f"Before its last attempt it failed with: {row['last_error']}")
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Request**")
-        if row["request"]:
-            show_json(row["request"])
-        else:
-            st.caption("Nothing was sent.")
-    with right:
-        st.markdown("**Response**")
-        if row["response"]:
-            show_json(row["response"])
-        else:
-            st.caption("No response.")
+    show_exchange(row["request"], row["response"])
 
 
 def _action_label(action_type: str) -> str:

@@ -26,6 +26,7 @@ from pages._common import (
     hand_over_to_app,
     operator,
     show_error,
+    show_exchange,
     show_json,
     status_label,
 )
@@ -196,21 +197,9 @@ def _outcome_detail(outcome: ActionOutcome) -> None:
     for check in outcome.checks:
         st.markdown("**Checked first** (to avoid a duplicate)")
         show_json(check)
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Request**")
-        if outcome.request:
-            show_json(outcome.request)
-        else:
-            st.caption("Nothing was sent.")
-    with right:
-        st.markdown("**Response**")
-        if outcome.response:
-            show_json(outcome.response)
-        elif outcome.status is Status.DRY_RUN:
-            st.caption("Dry run: this request was not sent.")
-        else:
-            st.caption("No response.")
+    dry = outcome.status is Status.DRY_RUN
+    no_response = "Dry run: this request was not sent." if dry else "No response."
+    show_exchange(outcome.request, outcome.response, no_response=no_response)
 
 
 def render() -> None:

@@ -77,10 +77,24 @@ def reporting_errors() -> Iterator[None]:
         show_error(exc)
 
 
-def ensure_catalog() -> None:
-    """Fetch the catalog once when this account's cache is empty (first visit)."""
+def needs_first_fetch() -> bool:
+    """True when this account's catalog was never fetched and this session hasn't tried yet.
+
+    Tried once per session and account: an unreachable account must not cost a round of
+    retries on every rerun (every keystroke in a search box)."""
     account = console().account()
-    if console().catalog.refreshed_at(account.label, CatalogKind.LISTS) is None:
+    if console().catalog.refreshed_at(account.label, CatalogKind.LISTS) is not None:
+        return False
+    tried: set[str] = st.session_state.setdefault("catalog_first_fetch", set())
+    if account.label in tried:
+        return False
+    tried.add(account.label)
+    return True
+
+
+def ensure_catalog() -> None:
+    """Fetch the catalog when this account's cache is empty (first visit)."""
+    if needs_first_fetch():
         with reporting_errors(), st.spinner("Fetching lists, automations, fields and tags…"):
             console().refresh_catalog()
 

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
-from pages._common import console, hand_over_to_app, show_error
+from pages._common import console, hand_over_to_app, needs_first_fetch, show_error
 
 _TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
     # kind: (tab title, {model attribute: column header})
@@ -116,7 +116,7 @@ def render() -> None:
     clicked = button.button(
         "Refresh from ActiveCampaign", icon=":material/refresh:", width="stretch"
     )
-    if clicked or console().catalog.refreshed_at(account.label, CatalogKind.LISTS) is None:
+    if clicked or needs_first_fetch():
         _refresh()
     refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
     when = f"last refreshed {refreshed[:19].replace('T', ' ')} UTC" if refreshed else "not fetched"

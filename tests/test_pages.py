@@ -239,3 +239,14 @@ def test_simulator_without_an_email_says_why_once(data_dir: Path) -> None:
     at.toggle(key="sim_dry_run").set_value(True)
     at.button(key="sim_accept").click().run()
     assert len(at.expander) == 3 and all("dry run" in e.label for e in at.expander)
+
+
+def test_catalog_of_an_unreachable_account_says_so_once(data_dir: Path) -> None:
+    Console(data_dir / "connector.db").settings.save("http://127.0.0.1:9", "key-1234")
+    at = run_page("catalog")
+    assert not at.exception
+    assert "refused the connection" in at.error[0].value
+    at.text_input(key="search_lists").input("x").run()  # a rerun must not retry the fetch
+    assert not at.error
+    assert "not fetched" in texts(at)
+    assert [t.label for t in at.tabs][0] == "Lists (0)"

@@ -68,7 +68,8 @@ class Catalog:
         return counts
 
     def _store(self, account: str, kind: CatalogKind, items: list[CatalogItem]) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        # Milliseconds: the dashboard's cache of the catalog is keyed on this stamp.
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
         rows = [
             {
                 "account": account,

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
-from pages._common import console, hand_over_to_app, needs_first_fetch, show_error
+from pages._common import catalog_items, console, hand_over_to_app, needs_first_fetch, show_error
 
 _TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
     # kind: (tab title, {model attribute: column header})
@@ -121,7 +121,7 @@ def render() -> None:
     refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
     when = f"last refreshed {refreshed[:19].replace('T', ' ')} UTC" if refreshed else "not fetched"
     caption.caption(f"Account: **{account.label}** · {when}")
-    items = {kind: console().catalog_items(kind) for kind in CatalogKind}
+    items = {kind: catalog_items(kind) for kind in CatalogKind}
     tabs = st.tabs([f"{_TABS[k][0]} ({len(items[k])})" for k in CatalogKind])
     for tab, kind in zip(tabs, CatalogKind, strict=True):
         with tab:

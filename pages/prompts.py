@@ -30,7 +30,7 @@ from connector import (
 )
 from connector.actions import ParamSpec
 from connector.prompts import MAX_INPUTS
-from pages._common import console, ensure_catalog, hand_over_to_app, reporting_errors
+from pages._common import catalog_items, console, ensure_catalog, hand_over_to_app, reporting_errors
 
 NEW = -1
 
@@ -246,7 +246,7 @@ def _content(draft: Prompt) -> None:
 
 def _field_targets() -> dict[str, str]:
     targets = {"": "— not sent —", **STANDARD_CONTACT_FIELDS}
-    for field in console().catalog_items(CatalogKind.FIELDS):
+    for field in catalog_items(CatalogKind.FIELDS):
         targets[custom_field_target(field.id)] = f"{field.name} (custom field #{field.id})"
     return targets
 
@@ -326,7 +326,7 @@ class _TargetSetter:
 def _target_picker(config: ActionConfig, key: str) -> None:
     spec = REGISTRY[config.type]
     for param in spec.params:
-        items = console().catalog_items(param.catalog)
+        items = catalog_items(param.catalog)
         names = {item.id: item.name for item in items}
         current = config.params.get(param.id_key, "")
         if current and current not in names:

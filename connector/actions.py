@@ -129,12 +129,6 @@ class ActionSpec:
         spec = self.params[0]
         return params.get(spec.id_key, ""), params.get(spec.name_key, "")
 
-    def describe(self, params: Mapping[str, str]) -> str:
-        target_id, target_name = self.target(params)
-        if not target_id:
-            return self.label
-        return f"{self.label}: {target_name or 'id'} (#{target_id})"
-
     def allows_repeat(self, params: Mapping[str, str]) -> bool:
         return bool(self.repeat_option and params.get(self.repeat_option))
 

@@ -160,15 +160,9 @@ class Console:
         """Two example prompts on first start, pointing at the sandbox's lists and automations.
 
         Seeded once: an operator who deletes them does not get them back."""
-        seeded = {key for key, _ in self._settings_rows()}
-        if _DEMO_SEEDED in seeded or not self.prompts.is_empty():
+        if self.settings.flag(_DEMO_SEEDED) or not self.prompts.is_empty():
             return
         client = self.client(AccountSettings(SANDBOX_URL, self.sandbox.api_key, "sandbox"))
         for prompt in demo_prompts(client):
             self.prompts.save(prompt)
-        with self.db.write() as conn:
-            conn.table("settings").upsert({"key": _DEMO_SEEDED, "value": "1"}, pk="key")
-
-    def _settings_rows(self) -> list[tuple[str, str]]:
-        with self.db.read() as conn:
-            return conn.execute("SELECT key, value FROM settings").fetchall()
+        self.settings.set_flag(_DEMO_SEEDED)

@@ -204,6 +204,16 @@ class SettingsStore:
             return rows[self._URL], rows[self._KEY]
         return None
 
+    def flag(self, name: str) -> bool:
+        """Whether the one-off marker ``name`` was set (e.g. the demo prompts were seeded)."""
+        with self._db.read() as conn:
+            return bool(list(conn.table("settings").rows_where("key = ?", [name])))
+
+    def set_flag(self, name: str) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db.write() as conn:
+            conn.table("settings").upsert({"key": name, "value": "1", "updated_at": now}, pk="key")
+
     def save(self, api_url: str, api_key: str) -> tuple[str, str]:
         """Validate, normalise and store; returns what was stored."""
         url, key = parse_api_url(api_url), parse_api_key(api_key)

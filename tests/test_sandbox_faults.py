@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -142,20 +142,21 @@ def test_latency_delays_each_answer() -> None:
     assert 0.1 <= took < 0.5
 
 
+def concurrently(count: int, call: Callable[[], object]) -> float:
+    """Run ``call`` in ``count`` threads at once; the seconds until all finished."""
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def test_concurrent_requests_overlap() -> None:
     statuses: list[int] = []
     with Sandbox(latency=0.2) as sb, api_client(sb) as client:
-
-        def call() -> None:
-            statuses.append(client.get("/lists").status_code)
-
-        threads = [threading.Thread(target=call) for _ in range(4)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        took = time.monotonic() - started
+        took = concurrently(4, lambda: statuses.append(client.get("/lists").status_code))
     assert statuses == [200] * 4
     assert 0.2 <= took < 0.5  # serialized would be 0.8 s
 
@@ -165,17 +166,7 @@ def test_budget_is_measured_at_arrival_before_latency() -> None:
     # answers out, and it still waits out the latency (a 429 crosses the network too).
     statuses: list[int] = []
     with Sandbox(rate_limit=2, latency=0.15) as sb, api_client(sb) as client:
-
-        def call() -> None:
-            statuses.append(client.get("/users/me").status_code)
-
-        threads = [threading.Thread(target=call) for _ in range(3)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        took = time.monotonic() - started
+        took = concurrently(3, lambda: statuses.append(client.get("/users/me").status_code))
     assert sorted(statuses) == [200, 200, 429]
     assert 0.15 <= took < 0.4
 

@@ -1,16 +1,18 @@
 """The console's frame: page config, the sidebar (account, data file, operator), navigation.
 
 It runs on every rerun, so it stays cheap: the Console is cached per process and the account
-lookup is one small SQLite read.
+lookup is one small SQLite read. When the account in effect can't be used (a broken or half-set
+``AC_API_URL`` / ``AC_API_KEY``), every page says why at the top, and the pages that act on an
+account stop there: the console never falls back to another account.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from connector import ConnectorError
+from connector import AccountSettings, ConnectorError
 from pages import PAGES
-from pages._common import console, operator, show_error
+from pages._common import console, operator, seed_demo_prompts, show_error
 
 st.set_page_config(
     page_title="ActiveCampaign Connector Console",
@@ -31,26 +33,38 @@ pages = [
     st.Page(home.render, title=home.title, url_path=home.url_path, visibility="hidden"),
 ]
 navigation = st.navigation(pages)
+needs_account = {p.url_path for p in PAGES if p.needs_account}
+
+problem: ConnectorError | None = None
+account: AccountSettings | None = None
+data_file = ""
+try:
+    data_file = str(console().db.path)
+    account = console().account()
+    seed_demo_prompts()
+except ConnectorError as exc:
+    account, problem = None, exc
 
 with st.sidebar:
-    try:
-        account = console().account()
-    except ConnectorError as exc:
-        show_error(exc)
-        st.stop()
-    if account.is_sandbox:
+    if account is None:
+        st.markdown(":red-badge[:material/block: No account] actions are blocked")
+    elif account.is_sandbox:
         st.markdown(":orange-badge[:material/science: Sandbox] built-in demo account")
     else:
         st.markdown(f":green-badge[:material/cloud_done: Live] `{account.host}`")
         st.caption(f"Key {account.masked_key} · from {account.source}")
-    if account.note:
-        st.warning(account.note)
-    st.caption(f"Data file: `{console().db.path}`")
+    if data_file:
+        st.caption(f"Data file: `{data_file}`")
     st.text_input(
         "Operator",
         key="operator",
         placeholder=operator(),
         help="Your name, recorded on every action you take in the log.",
     )
+
+if problem is not None:
+    show_error(problem)
+    if not data_file or navigation.url_path in needs_account:  # no data file: no page works
+        st.stop()
 
 navigation.run()

@@ -2,8 +2,9 @@
 
 The sandbox holds 10,000 lists and 2,000 automations (plus the 5 demo fields and 10 tags), answers
 with 50 ms of latency, and refuses (429) anything over 5 requests in a one-second window, as the
-live account does. The bound is the rate limit itself: ``requests / 5`` seconds. The request count
-should be the minimum, ``ceil(n / 100)`` per collection.
+live account does. The console fetches through its shared request budget (kept in SQLite, so
+every process on the data file shares it). The bound is the rate limit itself: ``requests / 5``
+seconds. The request count should be the minimum, ``ceil(n / 100)`` per collection.
 
     python -m bench.catalog [--lists N] [--automations N] [--latency-ms MS] [--rate R]
 """
@@ -17,11 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from connector.budget import RequestBudget
-from connector.catalog import Catalog
-from connector.client import AcClient
-from connector.db import Database
-from connector.sandbox import SANDBOX_URL, Sandbox, SeedSpec
+from connector import Console
+from connector.sandbox import Sandbox, SeedSpec
 
 
 def main() -> None:
@@ -33,18 +31,16 @@ def main() -> None:
     args = parser.parse_args()
 
     seed = SeedSpec(lists=args.lists, automations=args.automations)
-    with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=seed, rate_limit=args.rate) as sandbox:
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(seed=seed, rate_limit=args.rate)
         sandbox.configure(latency=args.latency_ms / 1000)
-        budget = RequestBudget(args.rate, 1.0)
-        client = AcClient(
-            SANDBOX_URL, sandbox.api_key, transport=sandbox.transport(), budget=budget
-        )
-        catalog = Catalog(Database(Path(tmp) / "bench.db"))
+        env = {"AC_RATE_LIMIT": str(args.rate)}
+        console = Console(Path(tmp) / "bench.db", env=env, sandbox=sandbox)
         started = time.perf_counter()
-        counts = catalog.refresh(client, "bench")
+        counts = console.refresh_catalog()
         wall = time.perf_counter() - started
-        client.close()
         stats = sandbox.stats()
+        console.close()
 
     minimum = sum(math.ceil(max(n, 1) / 100) for n in counts.values())
     bound = stats["requests"] / args.rate

@@ -1,10 +1,12 @@
 """One Accept with four actions: how close to the critical path of round trips does it run?
 
 Accept carries Add Contact, Add to List, Add to Automation and Add Tag (the last three with
-error behaviour Continue, so they don't depend on each other). The sandbox answers with 100 ms of
-latency; the budget is not binding. The least number of sequential round trips the duplicate
-checks allow is 3: the sync, then for each action its check and its write (the three actions in
-parallel). The naive sequential time is every request one after another.
+error behaviour Continue, so they don't depend on each other), run by the console's own runner:
+the shared request budget in SQLite (set high enough not to bind, so only its cost shows), a
+claim per action, a duplicate check, and a verified answer. The sandbox answers with 100 ms of
+latency. The least number of sequential round trips the duplicate checks allow is 3: the sync,
+then for each action its check and its write (the three actions in parallel). The naive
+sequential time is every request one after another.
 
     python -m bench.interaction [--latency-ms MS] [--runs N]
 """
@@ -20,20 +22,19 @@ from pathlib import Path
 
 from connector import (
     ActionConfig,
-    ActionLog,
     ActionType,
-    Database,
+    Console,
     ErrorBehaviour,
     FormInput,
     InputKind,
     Interaction,
     Prompt,
-    Runner,
+    RunStatus,
     SimulatedUser,
-    Status,
 )
-from connector.client import AcClient
-from connector.sandbox import SANDBOX_URL, Sandbox
+from connector.sandbox import Sandbox
+
+NOT_BINDING = 1000  # requests per second: the budget is consulted but never makes anyone wait
 
 CRITICAL_PATH_ROUND_TRIPS = 3  # sync → (check → write) for the three independent actions
 
@@ -61,10 +62,13 @@ def main() -> None:
     args = parser.parse_args()
     latency = args.latency_ms / 1000
 
-    with tempfile.TemporaryDirectory() as tmp, Sandbox() as sandbox:
-        client = AcClient(SANDBOX_URL, sandbox.api_key, transport=sandbox.transport())
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"AC_RATE_LIMIT": str(NOT_BINDING)}
+        console = Console(Path(tmp) / "bench.db", env=env, sandbox=Sandbox(rate_limit=NOT_BINDING))
+        client = console.client()
         accept = prompt(client.lists()[0].id, client.automations()[0].id, client.tags()[0].id)
-        runner = Runner(client, ActionLog(Database(Path(tmp) / "bench.db")), account="bench")
+        runner = console.runner(operator="bench", source="bench")
+        sandbox = console.sandbox
         sandbox.configure(latency=latency)
         walls: list[float] = []
         requests: list[int] = []
@@ -74,8 +78,8 @@ def main() -> None:
             run = runner.run(accept, Interaction.ACCEPT, SimulatedUser(), {0: f"b{n}@x.io"})
             walls.append(time.perf_counter() - started)
             requests.append(sandbox.request_count() - before)
-            assert all(o.status is Status.SUCCEEDED for o in run.outcomes), run.outcomes
-        client.close()
+            assert run.status is RunStatus.SUCCEEDED, run.to_dict()
+        console.close()
 
     wall = statistics.median(walls)
     critical = CRITICAL_PATH_ROUND_TRIPS * latency

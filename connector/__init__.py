@@ -3,26 +3,34 @@
 The whole public surface is re-exported here; ``tests/test_exported_members.py`` keeps it honest.
 """
 
-from .actions import REGISTRY, ActionSpec, ParamSpec, PlannedRequest
+from .actions import REGISTRY, ActionSpec, ParamSpec, PlannedRequest, Presence
+from .budget import RequestBudget
 from .catalog import Catalog
-from .client import AcClient, Exchange
+from .claims import ClaimBusy, ClaimKey, Claims
+from .client import AcClient
 from .console import Console
 from .db import Database
 from .errors import (
     ApiError,
     AuthError,
+    ConnectFailed,
+    ConnectionLost,
     ConnectorError,
+    HostNotFound,
     InputError,
     NotFoundError,
     RateLimitedError,
+    RedirectError,
+    RequestRejected,
     ServerError,
     SettingsError,
     StorageError,
+    UnexpectedResponse,
     UnreachableError,
     ValidationError,
 )
 from .forms import validate_form
-from .log import ActionLog, LogFilter, LogPage, Status
+from .log import ActionLog, LogFilter, LogPage
 from .models import (
     AcList,
     ActionType,
@@ -45,7 +53,18 @@ from .prompts import (
     PromptStore,
     custom_field_target,
 )
-from .runner import ActionOutcome, Runner, RunResult, SimulatedUser
+from .records import (
+    Attempt,
+    Check,
+    Exchange,
+    Reason,
+    Run,
+    RunStatus,
+    SimulatedUser,
+    Status,
+)
+from .retry import RetryPolicy
+from .runner import Runner
 from .settings import (
     SETTINGS,
     AccountSettings,
@@ -64,14 +83,20 @@ __all__ = [
     "AccountSettings",
     "ActionConfig",
     "ActionLog",
-    "ActionOutcome",
     "ActionSpec",
     "ActionType",
     "ApiError",
+    "Attempt",
     "AuthError",
     "Automation",
     "Catalog",
     "CatalogKind",
+    "Check",
+    "ClaimBusy",
+    "ClaimKey",
+    "Claims",
+    "ConnectFailed",
+    "ConnectionLost",
     "ConnectorError",
     "Console",
     "Contact",
@@ -80,6 +105,7 @@ __all__ = [
     "Exchange",
     "Field",
     "FormInput",
+    "HostNotFound",
     "InputError",
     "InputKind",
     "Interaction",
@@ -88,19 +114,27 @@ __all__ = [
     "NotFoundError",
     "ParamSpec",
     "PlannedRequest",
+    "Presence",
     "Prompt",
     "PromptStore",
     "PromptType",
     "RateLimitedError",
-    "RunResult",
+    "Reason",
+    "RedirectError",
+    "RequestBudget",
+    "RequestRejected",
+    "RetryPolicy",
+    "Run",
+    "RunStatus",
     "Runner",
     "ServerError",
     "SettingsError",
     "SettingsStore",
-    "StorageError",
     "SimulatedUser",
     "Status",
+    "StorageError",
     "Tag",
+    "UnexpectedResponse",
     "UnreachableError",
     "User",
     "ValidationError",

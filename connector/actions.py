@@ -1,12 +1,16 @@
-"""The action registry: per action type, its parameters, its request, and its duplicate check.
+"""The action registry: per action type, its parameters, its request, its proof and its check.
 
 Adding an action is one new ``ActionSpec`` in ``REGISTRY`` (and its entry in the README, which a
-test enforces). An action never sends anything itself: it *plans* a request and the runner sends
-it, so a dry run shows exactly what a real run would send.
+test enforces). An action never sends anything itself:
 
-Writes that are not safe to repeat carry a ``check``: a read that says whether the contact is
-already where the action would put it. The runner calls it before the first attempt (to skip a
-duplicate) and before every retry (to notice that an attempt whose answer was lost did land).
+* ``plan`` builds the request, so a dry run shows exactly what a real run would send;
+* ``verify`` says what a 2xx answer must show for the action to count as done (the
+  ``contactList`` of this list and contact…), so an empty or partial answer is never a success;
+* ``check`` reads where the contact is now and returns a ``Presence``: the ids of the rows that
+  already put the contact where the action would (e.g. its ``contactAutomation`` ids), and what
+  that means in a sentence. The runner checks before sending (to skip a duplicate), after a lost
+  answer (a new row id is its own write landing: never a sibling's, which claims rule out), and
+  in a dry run (to predict the skip).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .client import AcClient
+from .client import AcClient, Verify, collection
 from .models import ActionType, CatalogKind
+from .records import Exchange
 
 __all__ = [
     "CONTACT_ID_PLACEHOLDER",
@@ -26,10 +31,11 @@ __all__ = [
     "ParamSpec",
     "PlannedRequest",
     "Presence",
+    "Reads",
     "RunContext",
 ]
 
-# Stands in for the contact id in a dry run, where no sync happened to hand one out.
+# Stands in for the contact id in a dry run for a contact that does not exist yet.
 CONTACT_ID_PLACEHOLDER = "<contact id from the sync>"
 
 
@@ -68,7 +74,7 @@ class PlannedRequest:
 
 @dataclass(frozen=True)
 class RunContext:
-    """What the runner knows when an action plans its request."""
+    """What the runner knows when an action plans, verifies or checks."""
 
     contact: Mapping[str, Any]  # the /contact/sync payload: email, names, phone, fieldValues
     contact_id: str
@@ -76,15 +82,37 @@ class RunContext:
 
 @dataclass(frozen=True)
 class Presence:
-    """What a check found: how often the contact is already at the target, and whether sending
-    is blocked (e.g. the contact unsubscribed), each with the sentence to log."""
+    """What a check found. ``found`` holds the ids of the rows that put the contact where the
+    action would; ``blocked`` says why sending would be wrong although it is not there (the
+    contact unsubscribed); ``contact_id`` is set by the contact lookup."""
 
-    count: int = 0
-    already: str = ""
+    found: frozenset[str]
+    sentence: str
     blocked: str = ""
+    contact_id: str = ""
+
+    @property
+    def present(self) -> bool:
+        return bool(self.found)
 
 
-Check = Callable[[AcClient, Mapping[str, str], str], Presence]
+class Reads:
+    """The read-only requests a check may make, each try kept as evidence."""
+
+    def __init__(self, client: AcClient) -> None:
+        self.client = client
+        self.exchanges: list[Exchange] = []
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, verify: Verify) -> Any:
+        done = self.client.call(
+            "GET", path, params=params, verify=verify, on_try=self.exchanges.append
+        )
+        return done.response_body
+
+
+Plan = Callable[[Mapping[str, str], RunContext], PlannedRequest]
+Check = Callable[[Reads, Mapping[str, str], RunContext], Presence]
+Proof = Callable[[Mapping[str, str], RunContext], Verify]
 
 
 @dataclass(frozen=True)
@@ -94,15 +122,16 @@ class ActionSpec:
     summary: str
     params: tuple[ParamSpec, ...]
     needs_contact_id: bool
-    _plan: Callable[[Mapping[str, str], RunContext], PlannedRequest]
-    check: Check | None = None
+    plan: Plan
+    proof: Proof  # the verifier of this action's answer, for these params and contact
+    check: Check
+    # Check before the first send: the write is not safe to repeat blindly. Writes that are
+    # (the contact sync, an upsert by email) are only checked when their outcome is in doubt.
+    check_first: bool = True
     options: tuple[OptionSpec, ...] = ()
     # The option that allows sending although the contact is already there / is blocked.
     repeat_option: str = ""
     unblock_option: str = ""
-
-    def plan(self, params: Mapping[str, str], context: RunContext) -> PlannedRequest:
-        return self._plan(params, context)
 
     def params_for(self, target_id: str = "", target_name: str = "", **options: bool) -> dict:
         """The params of an action on ``target_id`` (named ``target_name``) with ``options`` on."""
@@ -140,11 +169,63 @@ def _name(params: Mapping[str, str], key: str) -> str:
     return f"“{params.get(f'{key}_name') or params.get(f'{key}_id')}”"
 
 
+def _object(body: Any, key: str) -> dict[str, Any]:
+    inner = body.get(key) if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+def _rows(body: Any, key: str) -> list[dict[str, Any]]:
+    return [row for row in body[key] if isinstance(row, dict)]
+
+
 # -- Add Contact ------------------------------------------------------------------------------
+
+_CONTACT_FIELDS = ("firstName", "lastName", "phone")
 
 
 def _sync(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
     return PlannedRequest("POST", "/contact/sync", {"contact": dict(context.contact)})
+
+
+def _synced(params: Mapping[str, str], context: RunContext) -> Verify:
+    email = str(context.contact.get("email", "")).lower()
+
+    def verify(body: Any) -> str:
+        contact = _object(body, "contact")
+        if not str(contact.get("id") or "").strip():
+            return "the contact's id (contact.id)"
+        if "email" in contact and str(contact["email"]).lower() != email:
+            return f"the contact {email} (it names {contact['email']})"
+        return ""
+
+    return verify
+
+
+def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
+    """Whether a contact with this email exists and holds the names and phone we send."""
+    email = str(context.contact.get("email", "")).lower()
+    body = reads.get("/contacts", {"email": email}, verify=collection("contacts"))
+    matches = [c for c in _rows(body, "contacts") if str(c.get("email", "")).lower() == email]
+    if not matches:
+        return Presence(frozenset(), f"No contact with the email {email} exists yet.")
+    contact = matches[0]
+    contact_id = str(contact.get("id") or "")
+    differs = [
+        key
+        for key in _CONTACT_FIELDS
+        if key in context.contact and str(contact.get(key) or "") != str(context.contact[key])
+    ]
+    if differs:
+        return Presence(
+            frozenset(),
+            f"Contact #{contact_id} ({email}) exists, with other values for {', '.join(differs)}.",
+            contact_id=contact_id,
+        )
+    return Presence(
+        frozenset({contact_id}),
+        f"Contact #{contact_id} ({email}) exists with the values sent.",
+        contact_id=contact_id,
+    )
 
 
 # -- Add to List ------------------------------------------------------------------------------
@@ -156,20 +237,43 @@ def _add_to_list(params: Mapping[str, str], context: RunContext) -> PlannedReque
     return PlannedRequest("POST", "/contactLists", body)
 
 
-def _list_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
-    rows = [r for r in client.contact_lists(contact_id) if str(r.get("list")) == params["list_id"]]
+def _subscribed(params: Mapping[str, str], context: RunContext) -> Verify:
+    def verify(body: Any) -> str:
+        row = _object(body, "contactList")
+        if (
+            str(row.get("list")) != params["list_id"]
+            or str(row.get("contact")) != context.contact_id
+            or str(row.get("status")) != "1"
+        ):
+            return f"the list subscription (a contactList for list {params['list_id']}, status 1)"
+        return ""
+
+    return verify
+
+
+def _list_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
+    path = f"/contacts/{context.contact_id}/contactLists"
+    body = reads.get(path, verify=collection("contactLists"))
+    rows = [r for r in _rows(body, "contactLists") if str(r.get("list")) == params["list_id"]]
     status = str(rows[0].get("status")) if rows else ""
+    name = _name(params, "list")
     if status == "1":
-        return Presence(1, already=f"Already subscribed to {_name(params, 'list')}.")
+        return Presence(frozenset({str(rows[0].get("id"))}), f"Already subscribed to {name}.")
     if status == "2":
         return Presence(
-            0,
-            blocked=f"The contact unsubscribed from {_name(params, 'list')}; subscribing again "
-            "would override their choice. Turn on “Resubscribe” for this action to do it anyway.",
+            frozenset(),
+            f"Unsubscribed from {name}.",
+            blocked=f"The contact unsubscribed from {name}; subscribing again would override "
+            "their choice. Turn on “Resubscribe” for this action to do it anyway.",
         )
     if status == "3":
-        return Presence(0, blocked=f"The contact's email bounced on {_name(params, 'list')}.")
-    return Presence(0)
+        return Presence(
+            frozenset(),
+            f"Bounced on {name}.",
+            blocked=f"The contact's email bounced on {name}. Turn on “Resubscribe” to subscribe "
+            "it anyway.",
+        )
+    return Presence(frozenset(), f"Not subscribed to {name}.")
 
 
 # -- Add to Automation ------------------------------------------------------------------------
@@ -182,18 +286,32 @@ def _add_to_automation(params: Mapping[str, str], context: RunContext) -> Planne
     return PlannedRequest("POST", "/contactAutomations", body)
 
 
-def _automation_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
+def _enrolled(params: Mapping[str, str], context: RunContext) -> Verify:
+    def verify(body: Any) -> str:
+        row = _object(body, "contactAutomation")
+        automation = str(row.get("automation") or row.get("seriesid") or "")
+        if automation != params["automation_id"] or str(row.get("contact")) != context.contact_id:
+            return f"the enrollment (a contactAutomation for automation {params['automation_id']})"
+        return ""
+
+    return verify
+
+
+def _automation_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
+    path = f"/contacts/{context.contact_id}/contactAutomations"
+    body = reads.get(path, verify=collection("contactAutomations"))
     runs = [
-        r
-        for r in client.contact_automations(contact_id)
-        if str(r.get("automation") or r.get("seriesid")) == params["automation_id"]
+        row
+        for row in _rows(body, "contactAutomations")
+        if str(row.get("automation") or row.get("seriesid")) == params["automation_id"]
     ]
+    name = _name(params, "automation")
     if not runs:
-        return Presence(0)
+        return Presence(frozenset(), f"Not in {name}.")
     return Presence(
-        len(runs),
-        already=f"Already in {_name(params, 'automation')} (entered {len(runs)}×). Turn on "
-        "“Allow re-entry” for this action to enroll again.",
+        frozenset(str(row.get("id")) for row in runs),
+        f"Already in {name} (entered {len(runs)}×). Turn on “Allow re-entry” for this action to "
+        "enroll again.",
     )
 
 
@@ -205,9 +323,25 @@ def _add_tag(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
     return PlannedRequest("POST", "/contactTags", body)
 
 
-def _tag_presence(client: AcClient, params: Mapping[str, str], contact_id: str) -> Presence:
-    tagged = any(str(r.get("tag")) == params["tag_id"] for r in client.contact_tags(contact_id))
-    return Presence(1, already=f"Already tagged {_name(params, 'tag')}.") if tagged else Presence()
+def _tagged(params: Mapping[str, str], context: RunContext) -> Verify:
+    def verify(body: Any) -> str:
+        row = _object(body, "contactTag")
+        if str(row.get("tag")) != params["tag_id"] or str(row.get("contact")) != context.contact_id:
+            return f"the tag (a contactTag for tag {params['tag_id']})"
+        return ""
+
+    return verify
+
+
+def _tag_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
+    body = reads.get(
+        f"/contacts/{context.contact_id}/contactTags", verify=collection("contactTags")
+    )
+    rows = [r for r in _rows(body, "contactTags") if str(r.get("tag")) == params["tag_id"]]
+    name = _name(params, "tag")
+    if rows:
+        return Presence(frozenset(str(r.get("id")) for r in rows), f"Already tagged {name}.")
+    return Presence(frozenset(), f"Not tagged {name}.")
 
 
 REGISTRY: dict[ActionType, ActionSpec] = {
@@ -220,7 +354,10 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             "with the names, phone and custom fields the prompt's form inputs map to.",
             (),
             False,
-            _sync,
+            plan=_sync,
+            proof=_synced,
+            check=_contact_presence,
+            check_first=False,
         ),
         ActionSpec(
             ActionType.ADD_TO_LIST,
@@ -228,7 +365,8 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             "Subscribes the contact to a list (POST /contactLists, status 1).",
             (ParamSpec("list", "List", CatalogKind.LISTS),),
             True,
-            _add_to_list,
+            plan=_add_to_list,
+            proof=_subscribed,
             check=_list_presence,
             options=(
                 OptionSpec(
@@ -245,7 +383,8 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             "Enrolls the contact in an automation (POST /contactAutomations).",
             (ParamSpec("automation", "Automation", CatalogKind.AUTOMATIONS),),
             True,
-            _add_to_automation,
+            plan=_add_to_automation,
+            proof=_enrolled,
             check=_automation_presence,
             options=(
                 OptionSpec(
@@ -262,7 +401,8 @@ REGISTRY: dict[ActionType, ActionSpec] = {
             "Tags the contact (POST /contactTags) with a tag chosen from the catalog.",
             (ParamSpec("tag", "Tag", CatalogKind.TAGS),),
             True,
-            _add_tag,
+            plan=_add_tag,
+            proof=_tagged,
             check=_tag_presence,
         ),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from .client import AcClient
 from .db import Database
+from .errors import ApiError
 from .models import AcList, Automation, CatalogKind, Field, Tag
 
 __all__ = ["CATALOG_MODELS", "Catalog", "CatalogItem", "RefreshProgress"]
@@ -62,10 +63,30 @@ class Catalog:
                 if on_progress:
                     on_progress(kind, done, total)
 
-            items = _fetch(client, kind, report)
+            try:
+                items = _fetch(client, kind, report)
+            except ApiError as exc:
+                raise self._kept(exc, account, kind) from exc
             self._store(account, kind, items)
             counts[kind] = len(items)
         return counts
+
+    def _kept(self, error: ApiError, account: str, kind: CatalogKind) -> ApiError:
+        """The same error, saying that the cache of ``kind`` is as it was."""
+        stamp = self.refreshed_at(account, kind)
+        kept = (
+            f"The cached {kind.value} from {stamp[:16].replace('T', ' ')} UTC are kept unchanged."
+            if stamp
+            else f"No {kind.value} were cached before, so none are shown."
+        )
+        return type(error)(
+            f"Refreshing the {kind.value} failed: {error.message} {kept}",
+            error.detail,
+            status=error.status,
+            body=error.body,
+            exchange=error.exchange,
+            retry_after=error.retry_after,
+        )
 
     def _store(self, account: str, kind: CatalogKind, items: list[CatalogItem]) -> None:
         # Milliseconds: the dashboard's cache of the catalog is keyed on this stamp.

@@ -1,7 +1,12 @@
 """``python -m connector``: the console's operations for scripts and cron.
 
-Same settings (``CONNECTOR_DB``, ``AC_API_URL``, ``AC_API_KEY``) and the same functions as the
-pages. Failures print one line on stderr and exit 1 (2 for a usage error); never a traceback.
+Same settings (``CONNECTOR_DB``, ``AC_API_URL``, ``AC_API_KEY``…) and the same functions as the
+pages. Every command that touches an account names it on stderr and in its ``--json`` output.
+
+Exit status: 0 when everything succeeded (or was already done, or there was nothing to do);
+1 when something failed, its outcome is unknown, or the log could not record it; 2 when the
+input was refused (a form value, a setting, an unknown prompt, a usage error). Failures print
+sentences on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,19 +16,22 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from .actions import REGISTRY
 from .console import Console
-from .errors import ConnectorError
-from .log import LogFilter, Status
+from .errors import ConnectorError, InputError, SettingsError
+from .log import LogFilter
 from .models import ActionType, CatalogKind, InputKind, Interaction
 from .prompts import ActionConfig, FormInput, Prompt
-from .runner import SimulatedUser
+from .records import Run, RunStatus, SimulatedUser, Status
+from .settings import AccountSettings
 
 __all__ = ["main"]
+
+OK, FAILED, REFUSED = 0, 1, 2
 
 _ACTIONS = {
     "add-contact": (ActionType.ADD_CONTACT, None),
@@ -32,7 +40,10 @@ _ACTIONS = {
     "add-tag": (ActionType.ADD_TAG, "tag"),
 }
 _CATALOG_KIND = {kind.value: kind for kind in CatalogKind}
-_FAILED = 1
+
+
+class _Refused(Exception):
+    """The command line itself is wrong: exit 2 with this sentence."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,10 +52,27 @@ def _parser() -> argparse.ArgumentParser:
         description="ActiveCampaign Connector: the console's operations from a shell.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("check", help="test the connection and print the account's user")
+    check = commands.add_parser("check", help="test the connection and print the account's user")
+    check.add_argument("--json", action="store_true", help="print a JSON object")
     for kind in CatalogKind:
         sub = commands.add_parser(kind.value, help=f"print every {kind.value[:-1]} of the account")
-        sub.add_argument("--json", action="store_true", help="print a JSON array")
+        sub.add_argument("--json", action="store_true", help="print a JSON object")
+
+    prompts = commands.add_parser("prompts", help="list the prompts with their inputs and actions")
+    prompts.add_argument("--json", action="store_true", help="print a JSON object")
+
+    simulate = commands.add_parser("simulate", help="run one interaction of a prompt (logged)")
+    simulate.add_argument("--prompt", required=True, metavar="NAME", help="the prompt's name")
+    simulate.add_argument("--interaction", required=True, choices=[i.value for i in Interaction])
+    simulate.add_argument("--user-id", default="", metavar="ID")
+    simulate.add_argument(
+        "--trait", action="append", default=[], metavar="KEY=VALUE", help="a user trait"
+    )
+    simulate.add_argument(
+        "--input", action="append", default=[], metavar="LABEL=VALUE", help="a form value"
+    )
+    simulate.add_argument("--dry-run", action="store_true", help="check and plan, send nothing")
+    simulate.add_argument("--json", action="store_true", help="print the run as JSON")
 
     action = commands.add_parser("action", help="run one action through the runner (logged)")
     action.add_argument("kind", choices=list(_ACTIONS), help="the action to run")
@@ -57,13 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     action.add_argument("--tag", help="tag id (add-tag)")
     action.add_argument("--allow-reentry", action="store_true", help="enroll again if enrolled")
     action.add_argument("--resubscribe", action="store_true", help="resubscribe if unsubscribed")
-    action.add_argument("--dry-run", action="store_true", help="show the requests, send nothing")
-    action.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    action.add_argument("--dry-run", action="store_true", help="check and plan, send nothing")
+    action.add_argument("--json", action="store_true", help="print the run as JSON")
 
     log = commands.add_parser("log", help="print recent action log rows, newest first")
     log.add_argument("--status", choices=[s.value for s in Status])
     log.add_argument("--limit", type=int, default=20)
     log.add_argument("--json", action="store_true", help="print a JSON array")
+
+    runs = commands.add_parser("runs", help="print recent runs (one interaction each)")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true", help="print a JSON array")
     return parser
 
 
@@ -71,32 +103,105 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _check(console: Console, args: argparse.Namespace) -> int:
+def _account(console: Console) -> AccountSettings:
+    """The account in effect, named on stderr before anything is sent to it."""
     account = console.account()
+    where = {
+        "sandbox": "the built-in sandbox",
+        "saved": "saved on the Setup page",
+        "environment": "from AC_API_URL / AC_API_KEY",
+    }[account.source]
+    shown = "sandbox" if account.is_sandbox else f"{account.api_url} ({where})"
+    print(f"Account: {shown}", file=sys.stderr)
+    return account
+
+
+def _check(console: Console, args: argparse.Namespace) -> int:
+    account = _account(console)
     user = console.check()
+    if args.json:
+        _print_json({"account": account.label, "user": asdict(user)})
+        return OK
     where = "the built-in sandbox" if account.is_sandbox else account.api_url
     print(f"Connected to {where} as {user.display_name} <{user.email}> (key {account.masked_key})")
-    return 0
+    return OK
 
 
 def _catalog(console: Console, args: argparse.Namespace) -> int:
+    account = _account(console)
     kind = _CATALOG_KIND[args.command]
     console.refresh_catalog((kind,))
     items = [asdict(item) for item in console.catalog_items(kind)]
     if args.json:
-        _print_json(items)
+        _print_json({"account": account.label, kind.value: items})
     else:
         for item in items:
             print(f"{item['id']}\t{item['name']}")
-    return 0
+    return OK
+
+
+def _prompts(console: Console, args: argparse.Namespace) -> int:
+    _account(console)
+    console.seed_demo_prompts()
+    prompts = console.prompts.all()
+    if args.json:
+        _print_json({"prompts": [p.to_dict() for p in prompts]})
+        return OK
+    for prompt in prompts:
+        print(f"{prompt.name}  ({prompt.prompt_type.label}, #{prompt.id})")
+        for form_input in prompt.inputs:
+            rule = form_input.kind.value + (", required" if form_input.required else "")
+            maps = f" -> {form_input.maps_to}" if form_input.maps_to else ""
+            print(f"  input  {form_input.label} ({rule}){maps}")
+        for interaction in Interaction:
+            for config in prompt.actions_for(interaction):
+                spec = REGISTRY[config.type]
+                target_id, target_name = spec.target(config.params)
+                target = f" “{target_name or target_id}” (#{target_id})" if target_id else ""
+                print(f"  {interaction.value:<16} {spec.label}{target} [{config.on_error.value}]")
+    return OK
+
+
+def _simulate(console: Console, args: argparse.Namespace) -> int:
+    _account(console)
+    console.seed_demo_prompts()
+    wanted = args.prompt.strip().casefold()
+    prompts = console.prompts.all()
+    prompt = next((p for p in prompts if p.name.strip().casefold() == wanted), None)
+    if prompt is None:
+        names = ", ".join(f"“{p.name}”" for p in prompts) or "none yet"
+        raise _Refused(f"No prompt is named “{args.prompt}”. Prompts: {names}.")
+    interaction = Interaction(args.interaction)
+    traits = dict(_pairs(args.trait, "--trait", "KEY=VALUE"))
+    values: dict[int, str] = {}
+    labels = {i.label.strip().casefold(): n for n, i in enumerate(prompt.inputs)}
+    for label, value in _pairs(args.input, "--input", "LABEL=VALUE"):
+        if label.strip().casefold() not in labels:
+            known = ", ".join(f"“{i.label}”" for i in prompt.inputs) or "none"
+            raise _Refused(f"“{prompt.name}” has no input “{label}”. Its inputs: {known}.")
+        values[labels[label.strip().casefold()]] = value
+    if values and not interaction.submits_form:
+        print(
+            f"Note: {interaction.label} does not submit the form, so --input is not sent.",
+            file=sys.stderr,
+        )
+    run = console.runner(operator=_operator(), source="cli").run(
+        prompt,
+        interaction,
+        SimulatedUser(args.user_id, traits),
+        values,
+        dry_run=args.dry_run,
+    )
+    return _report(run, args.json, labels=[i.label for i in prompt.inputs])
 
 
 def _action(console: Console, args: argparse.Namespace) -> int:
+    _account(console)
     action_type, key = _ACTIONS[args.kind]
     spec = REGISTRY[action_type]
     target = getattr(args, key) if key else ""
     if key and not target:
-        raise SystemExit(f"python -m connector action {args.kind}: --{key} ID is required")
+        raise _Refused(f"python -m connector action {args.kind}: --{key} ID is required.")
     names = {i.id: i.name for i in console.catalog_items(CatalogKind(f"{key}s"))} if key else {}
     options = {o.key: getattr(args, o.key) for o in spec.options}
     params = spec.params_for(target, names.get(target, ""), **options)
@@ -112,42 +217,39 @@ def _action(console: Console, args: argparse.Namespace) -> int:
         actions={Interaction.ACCEPT: [ActionConfig(action_type, params)]},
     )
     values = dict(enumerate([args.email, args.first_name, args.last_name, args.phone]))
-    operator = os.environ.get("CONNECTOR_OPERATOR") or getpass.getuser()
-    result = console.runner(operator=operator, source="cli").run(
+    run = console.runner(operator=_operator(), source="cli").run(
         prompt, Interaction.ACCEPT, SimulatedUser(), values, dry_run=args.dry_run
     )
-    if result.input_errors:
-        for position, problem in result.input_errors.items():
-            print(f"{inputs[position].label}: {problem}", file=sys.stderr)
-        return 2
-    outcome = next(o for o in reversed(result.outcomes) if o.action_type is action_type)
-    summary: dict[str, Any] = {
-        "action": action_type.value,
-        "status": outcome.status.value,
-        "attempts": outcome.attempts,
-        "contact_id": result.contact_id,
-        "target_id": outcome.target_id,
-        "http_status": outcome.http_status,
-        "error": outcome.error,
-        "run_id": result.run_id,
-    }
-    if args.json:
-        summary["steps"] = [
-            {"action": o.action_type.value, "status": o.status.value, "request": o.request}
-            for o in result.outcomes
-        ]
-        _print_json(summary)
+    return _report(run, args.json, labels=[i.label for i in inputs])
+
+
+def _report(run: Run, as_json: bool, *, labels: list[str]) -> int:
+    """Print a run and return its exit status."""
+    for position, problem in run.input_errors.items():
+        print(f"{labels[position]}: {problem}", file=sys.stderr)
+    for line in run.not_recorded:
+        print(f"NOT RECORDED in the action log: {line}", file=sys.stderr)
+    if as_json:
+        _print_json(run.to_dict())
     else:
-        for o in result.outcomes:
-            line = f"{o.status.value:<10} {o.label}"
-            line += f" #{o.target_id}" if o.target_id else ""
-            line += f" (HTTP {o.http_status}, {o.attempts} attempt(s))" if o.attempts else ""
-            print(line + (f": {o.error}" if o.error else ""))
-    failed = [o for o in result.outcomes if o.status is Status.FAILED]
-    if failed:
-        print(failed[0].error, file=sys.stderr)
-        return _FAILED
-    return 0
+        mode = "Dry run of " if run.dry_run else ""
+        who = run.contact_email or "no email"
+        print(
+            f"{mode}{run.interaction.label} on “{run.prompt_name}” for {who}: "
+            f"{run.status.label.lower()} (run {run.run_id}, account {run.account})"
+        )
+        for attempt in run.attempts:
+            line = f"  {attempt.status.value:<11} {attempt.label}"
+            line += f" {attempt.target}" if attempt.target_id else ""
+            if attempt.attempts:
+                tries = "try" if attempt.attempts == 1 else "tries"
+                line += f" (HTTP {attempt.http_status}, {attempt.attempts} {tries})"
+            print(line + (f": {attempt.reason}" if attempt.reason else ""))
+    if run.status is RunStatus.REFUSED:
+        return REFUSED
+    if run.not_recorded or not run.ok:
+        return FAILED
+    return OK
 
 
 def _log(console: Console, args: argparse.Namespace) -> int:
@@ -155,24 +257,58 @@ def _log(console: Console, args: argparse.Namespace) -> int:
     rows = console.log.page(filters, limit=max(1, args.limit)).rows
     if args.json:
         for row in rows:
-            for key in ("request", "response"):
+            for key in ("request", "response", "planned", "checks", "tries", "evidence"):
                 row[key] = json.loads(row[key]) if row.get(key) else None
         _print_json(rows)
-        return 0
+        return OK
     for row in rows:
         target = row["target_name"] or row["target_id"] or ""
         print(
             f"{row['created_at']}  {row['status']:<11} {row['action_type']:<18} "
             f"{target[:28]:<28} {row['contact_email'] or '-'}"
         )
-    return 0
+    return OK
 
 
-_COMMANDS = {
+def _runs(console: Console, args: argparse.Namespace) -> int:
+    runs = console.log.runs(limit=max(1, args.limit))
+    if args.json:
+        _print_json([run.to_dict() for run in runs])
+        return OK
+    for run in runs:
+        print(
+            f"{run.started_at}  {run.status.value:<11} {run.interaction.value:<16} "
+            f"{run.prompt_name[:28]:<28} {run.contact_email or run.user.user_id or '-'}  "
+            f"{run.run_id}"
+        )
+    return OK
+
+
+def _pairs(raw: list[str], flag: str, form: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _Refused(f"{flag} takes {form}, not “{item}”.")
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+def _operator() -> str:
+    try:
+        return os.environ.get("CONNECTOR_OPERATOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+_COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
     "check": _check,
+    **dict.fromkeys(_CATALOG_KIND, _catalog),
+    "prompts": _prompts,
+    "simulate": _simulate,
     "action": _action,
     "log": _log,
-    **dict.fromkeys(_CATALOG_KIND, _catalog),
+    "runs": _runs,
 }
 
 
@@ -182,9 +318,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         console = Console()
         return _COMMANDS[args.command](console, args)
+    except _Refused as exc:
+        print(exc, file=sys.stderr)
+        return REFUSED
+    except (SettingsError, InputError) as exc:
+        print(exc.message, file=sys.stderr)
+        return REFUSED
     except ConnectorError as exc:
         print(exc.message, file=sys.stderr)
-        return _FAILED
+        return FAILED
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130

@@ -1,37 +1,46 @@
 """``Console``: the console's state in one object, shared by the pages, the CLI and the tests.
 
-It opens the database, knows which account is in effect, hands out one ``AcClient`` per account
-(the built-in sandbox's talks to it in process) and builds runners. Thread-safe: the dashboard
-keeps one per process (``st.cache_resource``) for all browser sessions.
+Creating one opens and migrates the database and does nothing else. The account in effect is
+resolved when asked (``account()``: the environment's, else the saved one, else the sandbox; a
+broken environment is an error), the built-in sandbox is created only when it is the account in
+use, and the demo prompts are seeded by an explicit step (``seed_demo_prompts``). Thread-safe:
+the dashboard keeps one per process (``st.cache_resource``) for all browser sessions.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .budget import RequestBudget, budget_for
+from .budget import RequestBudget
 from .catalog import Catalog, RefreshProgress
+from .claims import Claims
 from .client import AcClient
-from .db import Database
+from .db import BUSY_TIMEOUT_SECONDS, Database
 from .demo import demo_prompts
 from .log import ActionLog
 from .models import CatalogKind, User
 from .prompts import PromptStore
 from .retry import RetryPolicy
 from .runner import Runner
-from .sandbox import SANDBOX_URL, Sandbox
+from .sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox
 from .settings import AccountSettings, SettingsStore, env_number, parse_api_key, parse_api_url
 
-__all__ = ["DEFAULT_DB", "Console"]
+__all__ = ["DEFAULT_DB", "DEMO_SEEDED", "Console"]
 
 DEFAULT_DB = "data/connector.db"
-_DEMO_SEEDED = "demo_prompts_seeded"
+DEMO_SEEDED = "demo_prompts_seeded"
 
 
 class Console:
+    """The console on one data file.
+
+    ``clock`` and ``sleep`` replace the real ones for request budgets, retries and log-write
+    retries (tests pass a fake clock so nothing waits for real)."""
+
     def __init__(
         self,
         db_path: str | Path | None = None,
@@ -39,30 +48,35 @@ class Console:
         env: Mapping[str, str] | None = None,
         sandbox: Sandbox | None = None,
         retry: RetryPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         self.env = os.environ if env is None else env
-        self.db = Database(db_path or self.env.get("CONNECTOR_DB") or DEFAULT_DB)
-        self.settings = SettingsStore(self.db)
-        self.prompts = PromptStore(self.db)
-        self.log = ActionLog(self.db)
-        self.catalog = Catalog(self.db)
-        self._sandbox = sandbox
         self.rate_limit = int(env_number(self.env, "AC_RATE_LIMIT", 1))
         self.retry = retry or RetryPolicy(
             max_attempts=int(env_number(self.env, "AC_MAX_ATTEMPTS", 1)),
             max_seconds=env_number(self.env, "AC_RETRY_SECONDS", 0, whole=False),
         )
-        self._sandbox_budget: RequestBudget | None = None
+        self._clock = clock
+        self._sleep = sleep
+        path = db_path or self.env.get("CONNECTOR_DB") or DEFAULT_DB
+        self.db = Database(path, busy_timeout=busy_timeout)
+        self.settings = SettingsStore(self.db)
+        self.prompts = PromptStore(self.db)
+        self.log = ActionLog(self.db, sleep=sleep)
+        self.catalog = Catalog(self.db)
+        self.claims = Claims(self.db)
+        self._sandbox = sandbox
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AcClient] = {}
-        self.log.recover_interrupted()
-        self._seed_demo_prompts()
 
     # -- accounts ---------------------------------------------------------------------------------
 
     @property
     def sandbox(self) -> Sandbox:
-        """The built-in emulator; its state lives in ``sandbox.db`` beside the console's file."""
+        """The built-in emulator, created on first use; its state lives in ``sandbox.db``
+        beside the console's file, shared by every process using that file."""
         with self._lock:
             if self._sandbox is None:
                 # The demo account limits requests like a live one, so what works here works there.
@@ -74,7 +88,9 @@ class Console:
         return self.db.path.parent / "sandbox.db"
 
     def account(self) -> AccountSettings:
-        return self.settings.effective(SANDBOX_URL, self.sandbox.api_key, self.env)
+        """The account in effect; ``SettingsError`` when the environment's is broken."""
+        key = self._sandbox.api_key if self._sandbox is not None else DEMO_API_KEY
+        return self.settings.effective(SANDBOX_URL, key, self.env)
 
     def client(self, account: AccountSettings | None = None) -> AcClient:
         """The shared client for ``account`` (default: the one in effect)."""
@@ -82,25 +98,35 @@ class Console:
         key = (account.api_url, account.api_key)
         with self._lock:
             if key not in self._clients:
-                if account.api_url == SANDBOX_URL:
-                    transport, budget = self.sandbox.transport(), self._budget_for_sandbox()
-                else:
-                    transport, budget = None, budget_for(account.api_url, self.rate_limit)
-                self._clients[key] = AcClient(
-                    account.api_url,
-                    account.api_key,
-                    transport=transport,
-                    budget=budget,
-                    retry=self.retry,
+                sandboxed = account.api_url == SANDBOX_URL
+                self._clients[key] = self._new_client(
+                    account, self.sandbox.transport() if sandboxed else None
                 )
             return self._clients[key]
 
-    def _budget_for_sandbox(self) -> RequestBudget | None:
-        """Keep the in-process sandbox's own limit, if it has one (tests run it unlimited)."""
-        limit = self.sandbox.config()["rate_limit"]
-        if limit and self._sandbox_budget is None:
-            self._sandbox_budget = RequestBudget(int(limit), self.sandbox.config()["rate_window"])
-        return self._sandbox_budget if limit else None
+    def _new_client(self, account: AccountSettings, transport: object = None) -> AcClient:
+        return AcClient(
+            account.api_url,
+            account.api_key,
+            transport=transport,  # type: ignore[arg-type]
+            budget=self._budget(account),
+            retry=self.retry,
+            clock=self._clock or time.monotonic,
+            sleep=self._sleep,
+        )
+
+    def _budget(self, account: AccountSettings) -> RequestBudget | None:
+        """The account's budget, shared with every process on this data file. The embedded
+        sandbox gets one only when it limits requests itself (tests run it unlimited)."""
+        limit = self.rate_limit
+        if account.api_url == SANDBOX_URL:
+            sandbox_limit = self.sandbox.config()["rate_limit"]
+            if not sandbox_limit:
+                return None
+            limit = int(sandbox_limit)
+        return RequestBudget(
+            self.db, account.label, limit, clock=self._clock or time.time, sleep=self._sleep
+        )
 
     def check(self, api_url: str | None = None, api_key: str | None = None) -> User:
         """Ask the API who the key belongs to; raises ``SettingsError`` or an ``ApiError``.
@@ -109,8 +135,7 @@ class Console:
         if api_url is None or api_key is None:
             return self.client().me()
         account = AccountSettings(parse_api_url(api_url), parse_api_key(api_key), "saved")
-        budget = budget_for(account.api_url, self.rate_limit)
-        with AcClient(account.api_url, account.api_key, budget=budget, retry=self.retry) as client:
+        with self._new_client(account) as client:
             return client.me()
 
     def save_account(self, api_url: str, api_key: str) -> User:
@@ -131,7 +156,12 @@ class Console:
     def runner(self, *, operator: str = "", source: str = "simulator") -> Runner:
         account = self.account()
         return Runner(
-            self.client(account), self.log, account=account.label, operator=operator, source=source
+            self.client(account),
+            self.log,
+            self.claims,
+            account=account.label,
+            operator=operator,
+            source=source,
         )
 
     def refresh_catalog(
@@ -145,6 +175,17 @@ class Console:
     def catalog_items(self, kind: CatalogKind) -> list:
         return self.catalog.items(self.account().label, kind)
 
+    def seed_demo_prompts(self) -> bool:
+        """Two example prompts on the sandbox's catalog, once per data file: only while the
+        sandbox is the account in use and no prompt exists. Safe to call from any number of
+        processes at once; returns whether this call seeded them."""
+        if self.settings.flag(DEMO_SEEDED):
+            return False
+        account = self.account()
+        if not account.is_sandbox:
+            return False
+        return self.prompts.seed_once(demo_prompts(self.client(account)), DEMO_SEEDED)
+
     def close(self) -> None:
         with self._lock:
             for client in self._clients.values():
@@ -153,16 +194,3 @@ class Console:
             if self._sandbox is not None:
                 self._sandbox.close()
             self.db.close()
-
-    # -- demo -----------------------------------------------------------------------------------
-
-    def _seed_demo_prompts(self) -> None:
-        """Two example prompts on first start, pointing at the sandbox's lists and automations.
-
-        Seeded once: an operator who deletes them does not get them back."""
-        if self.settings.flag(_DEMO_SEEDED) or not self.prompts.is_empty():
-            return
-        client = self.client(AccountSettings(SANDBOX_URL, self.sandbox.api_key, "sandbox"))
-        for prompt in demo_prompts(client):
-            self.prompts.save(prompt)
-        self.settings.set_flag(_DEMO_SEEDED)

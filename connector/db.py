@@ -1,11 +1,21 @@
 """The console's one SQLite file: connections, pragmas, migrations, and the single writer.
 
-Every Streamlit session is a thread, and the CLI or a benchmark may run beside the dashboard, so:
-WAL (readers never block the writer), a busy timeout (a second process waits instead of failing
-with "database is locked"), one connection per operation at a time (taken from a small pool, so
-no two threads share one), and one process-wide lock around writes. The pool matters for speed:
-closing the last connection to a WAL file checkpoints it, which made every log write cost ~1 ms
-instead of ~0.05 ms.
+Every Streamlit session is a thread, and CLI processes, workers and benchmarks run beside the
+dashboard on the same file, so:
+
+* WAL: readers never block the writer;
+* a busy timeout: a second process waits for the write lock instead of failing at once;
+* every write is one ``BEGIN IMMEDIATE`` transaction: the write lock is taken before the first
+  read, so a read-then-write (a claim, a budget slot, seeding the demo prompts) is atomic across
+  processes and never fails half-way with "database is locked" on a lock upgrade;
+* one connection per operation at a time, from a small pool (closing the last connection to a
+  WAL file checkpoints it, which made every log write cost ~1 ms instead of ~0.05 ms), and one
+  process-wide lock around writes so threads queue here rather than in SQLite's busy handler;
+* migrations applied under that same write lock, so any number of processes may open a fresh
+  file at once.
+
+Connections run in autocommit mode (``isolation_level=None``); ``write()`` owns the transaction,
+and sqlite-utils calls made inside it nest as savepoints.
 
 ``Database`` is thread-safe and meant to be shared by all sessions of a process.
 """
@@ -111,11 +121,90 @@ def m005_action_log_last_error(db: sqlite_utils.Database) -> None:
     db.table("action_log").add_column("last_error", str)
 
 
+@migrations()
+def m006_runs(db: sqlite_utils.Database) -> None:
+    # One row per interaction of one user, also when it carried no action or was refused; the
+    # owner (host, pid, process start) tells whether a pending run's process is still alive.
+    db.table("runs").create(
+        {
+            "run_id": str,
+            "prompt_id": int,
+            "prompt_name": str,
+            "interaction": str,
+            "user_id": str,
+            "traits": str,
+            "inputs": str,
+            "input_errors": str,
+            "dry_run": int,
+            "status": str,
+            "contact_email": str,
+            "contact_id": str,
+            "operator": str,
+            "source": str,
+            "account": str,
+            "owner_host": str,
+            "owner_pid": int,
+            "owner_started": float,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="run_id",
+        not_null={"status", "started_at"},
+    )
+    runs = db.table("runs")
+    runs.create_index(["status", "started_at"])
+    runs.create_index(["started_at"])
+
+
+@migrations()
+def m007_attempt_record(db: sqlite_utils.Database) -> None:
+    # The whole attempt: its plan, the checks with their exchanges, every try, the evidence.
+    log = db.table("action_log")
+    for column in ("reason_code", "planned", "checks", "tries", "evidence"):
+        log.add_column(column, str)
+
+
+@migrations()
+def m008_claims(db: sqlite_utils.Database) -> None:
+    # Held while an action acts on one contact and target, so no two threads or processes
+    # act on the same target at once.
+    db.table("claims").create(
+        {
+            "account": str,
+            "contact": str,
+            "action_type": str,
+            "target_id": str,
+            "run_id": str,
+            "owner_host": str,
+            "owner_pid": int,
+            "owner_started": float,
+            "claimed_at": str,
+        },
+        pk=("account", "contact", "action_type", "target_id"),
+    )
+
+
+@migrations()
+def m009_request_budget(db: sqlite_utils.Database) -> None:
+    # Request starts per account in the last window, and 429 holds: one budget per account
+    # for every process on this data file.
+    db.table("request_starts").create({"account": str, "started": float})
+    db.table("request_starts").create_index(["account", "started"])
+    db.table("request_holds").create({"account": str, "until": float}, pk="account")
+
+
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 
-    def __init__(self, path: str | Path, *, pool_size: int = 8) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        pool_size: int = 8,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self._write_lock = threading.RLock()
         self._idle: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue(maxsize=pool_size)
         try:
@@ -124,19 +213,24 @@ class Database:
             raise self._failure(exc) from None
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            with self._write_lock:
-                migrations.apply(db)
+            pending = bool(migrations.pending(db))
+        if pending:
+            with self.write() as db:
+                migrations.apply(db)  # checks again under the lock: another process may have
 
     def _failure(self, exc: Exception) -> StorageError:
         return StorageError(
             f"The console's data file {self.path} can't be used: {exc}. Check that its folder "
-            "is writable and the disk has room, or point CONNECTOR_DB at another file.",
+            "is writable and the disk has room (or that no other program holds it locked), or "
+            "point CONNECTOR_DB at another file.",
             detail=f"{type(exc).__name__}: {exc}",
         )
 
     def _open(self) -> sqlite_utils.Database:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, check_same_thread=False, isolation_level=None
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
         return sqlite_utils.Database(conn)
 
@@ -151,18 +245,23 @@ class Database:
                 raise self._failure(exc) from None
         try:
             yield db
-        except sqlite3.OperationalError as exc:
-            db.conn.rollback()
-            # Locked past the busy timeout, disk full, read-only file: say so, not a traceback.
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise  # a constraint the caller handles, or a bug: not the file's fault
+        except sqlite3.DatabaseError as exc:
+            # Locked past the busy timeout, disk full, read-only or corrupt file: say so.
             raise self._failure(exc) from exc
-        except BaseException:
-            db.conn.rollback()
-            raise
         finally:
-            try:
-                self._idle.put_nowait(db)
-            except queue.Full:
-                db.close()
+            self._release(db)
+
+    def _release(self, db: sqlite_utils.Database) -> None:
+        """Back to the pool, never with an open transaction; a connection that can't roll back
+        is closed instead."""
+        try:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            self._idle.put_nowait(db)
+        except (sqlite3.Error, queue.Full):
+            db.close()
 
     def close(self) -> None:
         """Close the pooled connections; the database stays usable and reopens on demand."""
@@ -174,13 +273,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
-        """A short-lived connection for reads; never blocks on the writer (WAL)."""
+        """A connection for reads; never blocks on the writer (WAL)."""
         with self._connection() as db:
             yield db
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """The one writer: a process-wide lock and one transaction, committed on exit."""
+        """The one writer: a process-wide lock and one ``BEGIN IMMEDIATE`` transaction,
+        committed on exit and rolled back on any exception."""
         with self._write_lock, self._connection() as db:
-            with db.conn:
-                yield db
+            db.conn.execute("BEGIN IMMEDIATE")
+            yield db
+            db.conn.execute("COMMIT")

@@ -39,6 +39,11 @@ class Interaction(StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").title()
 
+    @property
+    def submits_form(self) -> bool:
+        """Only the accepting buttons submit the form; the others carry the user's traits."""
+        return self in (Interaction.ACCEPT, Interaction.SECONDARY_ACCEPT)
+
 
 class PromptType(StrEnum):
     MODAL = "modal"

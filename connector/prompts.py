@@ -124,12 +124,22 @@ class Prompt:
         from .actions import REGISTRY  # the registry knows each action's required parameters
 
         for interaction, configs in self.actions.items():
+            first_at: dict[tuple[ActionType, str], int] = {}
             for position, config in enumerate(configs, start=1):
-                missing = REGISTRY[config.type].missing_params(config.params)
+                spec = REGISTRY[config.type]
+                missing = spec.missing_params(config.params)
                 if missing:
                     raise InputError(
-                        f"{interaction.label}, action {position} "
-                        f"({REGISTRY[config.type].label}): choose {missing}.",
+                        f"{interaction.label}, action {position} ({spec.label}): choose {missing}.",
+                        field=f"{interaction.value}_{position}",
+                    )
+                target_id, target_name = spec.target(config.params)
+                earlier = first_at.setdefault((config.type, target_id), position)
+                if earlier != position:
+                    on = f" on “{target_name or target_id}”" if target_id else ""
+                    raise InputError(
+                        f"{interaction.label}: actions {earlier} and {position} are both "
+                        f"{spec.label}{on}. Remove one: an action runs once per interaction.",
                         field=f"{interaction.value}_{position}",
                     )
 
@@ -225,29 +235,64 @@ class PromptStore:
 
     def save(self, prompt: Prompt) -> Prompt:
         """Insert or update after validation; returns the prompt with its id."""
-        prompt.validate()
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        data = prompt.to_dict()
-        data.pop("id", None)
-        row = {
-            "name": prompt.name.strip(),
-            "prompt_type": prompt.prompt_type.value,
-            "definition": json.dumps(data),
-            "updated_at": now,
-        }
+        row = self._row(prompt)
         try:
             with self._db.write() as conn:
                 if prompt.id is None:
-                    prompt.id = conn.table("prompts").insert({**row, "created_at": now}).last_pk
+                    prompt.id = self._insert(conn, row)
                 else:
                     conn.table("prompts").update(prompt.id, row)
         except sqlite3.IntegrityError:
             raise InputError(
-                f"A prompt named “{prompt.name.strip()}” already exists. Choose another name.",
+                f"A prompt named “{row['name']}” already exists. Choose another name.",
                 field="name",
             ) from None
         prompt.name = row["name"]
         return prompt
+
+    def seed_once(self, prompts: list[Prompt], marker: str) -> bool:
+        """Store ``prompts`` unless ``marker`` is set in the settings or a prompt exists, and set
+        ``marker``: one transaction, so processes starting together seed once. Returns whether
+        this call stored them."""
+        rows = [self._row(prompt) for prompt in prompts]
+        with self._db.write() as conn:
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            marked = conn.execute(
+                "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, '1', ?)",
+                [marker, now],
+            ).rowcount
+            if not marked or conn.execute("SELECT count(*) FROM prompts").fetchone()[0]:
+                return False
+            for prompt, row in zip(prompts, rows, strict=True):
+                prompt.id = self._insert(conn, row)
+        return True
+
+    @staticmethod
+    def _row(prompt: Prompt) -> dict[str, Any]:
+        prompt.validate()
+        data = prompt.to_dict()
+        data.pop("id", None)
+        return {
+            "name": prompt.name.strip(),
+            "prompt_type": prompt.prompt_type.value,
+            "definition": json.dumps(data),
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    @staticmethod
+    def _insert(conn: Any, row: dict[str, Any]) -> int:
+        cursor = conn.execute(
+            "INSERT INTO prompts (name, prompt_type, definition, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                row["name"],
+                row["prompt_type"],
+                row["definition"],
+                row["updated_at"],
+                row["updated_at"],
+            ],
+        )
+        return int(cursor.lastrowid or 0)
 
     def delete(self, prompt_id: int) -> None:
         with self._db.write() as conn:

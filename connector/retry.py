@@ -1,25 +1,22 @@
-"""When and how long to wait before trying a request again.
+"""When and how long to wait before sending a request again.
 
-Retried: 429 and 503 (waiting what ``Retry-After`` says), other 5xx, unreadable answers, timeouts
-and connection failures. Not retried: 4xx other than 429, which would fail the same way again.
-Waits grow exponentially with *full jitter* (a random wait up to the exponential cap), so clients
-that failed together do not retry together.
+Retried: only what can succeed on retry, as ``errors`` classifies it (``ApiError.retryable``):
+429 (waiting what ``Retry-After`` says), 5xx, unreadable answers, timeouts and connection
+failures. Not retried: redirects, other 4xx, and a host that does not exist. Waits grow
+exponentially with *full jitter* (a random wait up to the exponential cap), so clients that
+failed together do not retry together. The randomness is injected, like the clocks elsewhere,
+so tests never wait through real backoff.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from .errors import ApiError, RateLimitedError, ServerError, UnreachableError
+from .errors import ApiError
 
-__all__ = ["RetryPolicy", "is_retryable"]
-
-
-def is_retryable(error: ApiError) -> bool:
-    if isinstance(error, UnreachableError):
-        return error.transient
-    return isinstance(error, RateLimitedError | ServerError)
+__all__ = ["NO_RETRY", "RetryPolicy"]
 
 
 @dataclass(frozen=True)
@@ -28,20 +25,18 @@ class RetryPolicy:
     max_seconds: float = 30.0  # no retry starts after this much time on one request
     base_delay: float = 0.25
     max_delay: float = 8.0
+    # uniform(low, high): the jitter's source of randomness.
+    uniform: Callable[[float, float], float] = field(default=random.uniform, compare=False)
 
-    def delay(self, attempt: int, error: ApiError) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based)."""
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-
-    def should_retry(self, attempt: int, error: ApiError, elapsed: float, delay: float) -> bool:
-        return (
-            is_retryable(error)
-            and attempt < self.max_attempts
-            and elapsed + delay <= self.max_seconds
-        )
+    def next_delay(self, attempt: int, error: ApiError, elapsed: float) -> float | None:
+        """Seconds to wait before try ``attempt + 1`` after ``error``; None: give up now."""
+        if not error.retryable or attempt >= self.max_attempts:
+            return None
+        if error.retry_after is not None:
+            delay = float(error.retry_after)
+        else:
+            delay = self.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        return delay if elapsed + delay <= self.max_seconds else None
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -1,109 +1,65 @@
-"""Runs one interaction of one simulated user through its actions, writing the log.
+"""Runs one interaction of one user through its actions, recording every step.
 
 Order of a run:
-1. Validate the form values; any problem stops the run before anything is sent or logged.
-2. Resolve the email: the input mapped to ``email``, else the user's ``email_address`` trait.
-3. Sync the contact once (``POST /contact/sync``) before any action that needs its id. An Add
-   Contact action *is* that sync, so it runs first wherever it sits in the list; without one, the
-   runner adds the sync itself and logs it as Add Contact "(required by later actions)".
-4. Run the remaining actions. Order only matters where Stop says so: the actions up to and
-   including the next Stop action run concurrently (within the account's request budget); if
-   that Stop action fails, everything after it is skipped. Continue failures skip nothing.
+1. Only Accept and Secondary Accept submit the form: their form values are validated, and a
+   refusal ends the run before anything is sent (the run is still recorded, as ``refused``).
+   Decline, Dismiss and Timeout carry the user's traits alone; what was typed is not sent.
+2. The email comes from the input mapped to ``email`` (when the form was submitted), else the
+   user's ``email_address`` trait. Without one, every action is skipped with that reason.
+3. The same action on the same target twice in one interaction runs once: the later one is
+   recorded as merged.
+4. The contact is synced once (``POST /contact/sync``) before any action that needs its id. An
+   Add Contact action *is* that sync, so it runs first wherever it sits in the list; without
+   one, the runner adds the sync itself ("required by later actions").
+5. The remaining actions run concurrently up to and including the next Stop action; if that
+   one fails, everything after it is skipped. Continue failures skip nothing.
 
-Each action is retried per the client's policy. Writes with a duplicate check (Add to List, Add
-to Automation, Add Tag) are never blindly repeated: the check runs before the first attempt and
-before each retry, so an attempt that landed without an answer is recognised, not repeated.
-
-A dry run plans the same requests and logs them as ``dry_run`` without sending anything.
+Each action that is not safe to repeat claims its contact and target (``claims``), checks where
+the contact is, and only then sends; a retry after an answer that may have been lost checks
+first, and recognises its own write by a row that was not there before. Every answer must show
+the change (``ActionSpec.proof``); an outcome that cannot be established is ``unknown``, never a
+success. A dry run sends nothing but performs the same read-only checks, so it predicts which
+actions would be skipped and why.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
-from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, ActionSpec, PlannedRequest, RunContext
-from .client import AcClient, Exchange
-from .errors import ApiError
+from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, ActionSpec, Presence, Reads, RunContext
+from .claims import ClaimBusy, ClaimKey, Claims
+from .client import AcClient
+from .errors import ApiError, StorageError
 from .forms import validate_form
-from .log import ActionLog, LogEntry, Status
+from .log import ActionLog
 from .models import ActionType, ErrorBehaviour, Interaction
 from .prompts import ActionConfig, Prompt
+from .records import Attempt, Check, Reason, Run, SimulatedUser, Status
 
-__all__ = ["ActionOutcome", "RunResult", "Runner", "SimulatedUser"]
+__all__ = ["Runner", "contact_payload"]
 
-
-@dataclass(frozen=True)
-class SimulatedUser:
-    """Identity as the host app would pass it: an id plus Engage-style traits."""
-
-    user_id: str = ""
-    email_address: str = ""
-    first_name: str = ""
-    last_name: str = ""
-
-
-@dataclass
-class ActionOutcome:
-    position: int
-    action_type: ActionType
-    label: str
-    target_id: str
-    target_name: str
-    status: Status
-    http_status: int | None = None
-    attempts: int = 0
-    duration_ms: float = 0.0
-    request: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
-    error: str = ""
-    log_id: int | None = None
-    # Reads made first to avoid duplicates: [{"request": ..., "response": ...}, ...]
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    note: str = ""  # e.g. "succeeded on attempt 3 after: HTTP 429 ..."
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    prompt: Prompt
-    interaction: Interaction
-    dry_run: bool
-    contact_email: str = ""
-    contact_id: str = ""
-    outcomes: list[ActionOutcome] = field(default_factory=list)
-    # Problems with the form values, by input position: nothing was sent when there are any.
-    input_errors: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.input_errors and all(
-            o.status in (Status.SUCCEEDED, Status.DRY_RUN) for o in self.outcomes
-        )
+_NO_EMAIL = (
+    "No email: fill the form input mapped to Email (Accept and Secondary Accept submit the "
+    "form), or give the user an email_address trait. ActiveCampaign needs an email to find "
+    "the contact."
+)
 
 
 @dataclass
 class _Step:
     config: ActionConfig
-    position: int  # 1-based position in the prompt's list; 0 for the runner's own sync
-    implicit: bool = False
+    attempt: Attempt
 
     @property
     def spec(self) -> ActionSpec:
         return REGISTRY[self.config.type]
-
-
-class _Attempts:
-    """The tally of one action's attempts, for the log row."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last_error = ""
-        self.checks: list[dict[str, Any]] = []
 
 
 class Runner:
@@ -113,6 +69,7 @@ class Runner:
         self,
         client: AcClient,
         log: ActionLog,
+        claims: Claims,
         *,
         account: str,
         operator: str = "",
@@ -120,6 +77,7 @@ class Runner:
     ) -> None:
         self.client = client
         self.log = log
+        self.claims = claims
         self.account = account
         self.operator = operator
         self.source = source
@@ -132,230 +90,388 @@ class Runner:
         form_values: Mapping[int, str] | None = None,
         *,
         dry_run: bool = False,
-    ) -> RunResult:
-        result = RunResult(uuid.uuid4().hex[:12], prompt, interaction, dry_run)
-        check = validate_form(prompt.inputs, form_values or {})
-        if not check.ok:
-            result.input_errors = check.errors
-            return result
-
-        contact = _contact_payload(prompt, check.values, user)
-        result.contact_email = contact.get("email", "")
-        steps = _plan_steps(prompt.actions_for(interaction))
-        if not steps:
-            return result
-        if not result.contact_email:
-            reason = (
-                "No email: fill the form input mapped to Email, or give the user an "
-                "email_address trait. ActiveCampaign needs an email to find the contact."
-            )
-            result.outcomes = [self._skip(result, step, reason) for step in steps]
-            return result
-
-        first, rest = steps[0], steps[1:]
-        if first.config.type is ActionType.ADD_CONTACT:
-            sync = self._perform(result, first, contact, dry_run)
-            result.outcomes.append(sync)
-            if sync.status is Status.FAILED:
-                reason = "Not run: the contact sync failed, so there is no contact id."
-                result.outcomes += [self._skip(result, step, reason) for step in rest]
-                return result
-        else:
-            rest = steps
-        result.outcomes += self._run_segments(result, rest, contact, dry_run)
-        return result
-
-    def _run_segments(
-        self, result: RunResult, steps: list[_Step], contact: dict[str, Any], dry_run: bool
-    ) -> list[ActionOutcome]:
-        outcomes: list[ActionOutcome] = []
-        stopped = ""
-        for segment in _segments(steps):
-            if stopped:
-                outcomes += [self._skip(result, step, stopped) for step in segment]
-                continue
-            if len(segment) == 1:
-                done = [self._perform(result, segment[0], contact, dry_run)]
-            else:
-                with ThreadPoolExecutor(len(segment), thread_name_prefix="ac-action") as pool:
-                    done = list(
-                        pool.map(lambda s: self._perform(result, s, contact, dry_run), segment)
-                    )
-            outcomes += done
-            last, last_outcome = segment[-1], done[-1]
-            if last.config.on_error is ErrorBehaviour.STOP and last_outcome.status is Status.FAILED:
-                stopped = f"Not run: “{last_outcome.label}” failed and its error behaviour is Stop."
-        return outcomes
-
-    # -- one action ------------------------------------------------------------------------------
-
-    def _entry(self, result: RunResult, step: _Step) -> LogEntry:
-        target_id, target_name = step.spec.target(step.config.params)
-        if step.implicit:
-            target_name = "contact sync (required by later actions)"
-        return LogEntry(
-            run_id=result.run_id,
-            action_type=step.spec.type.value,
-            interaction=result.interaction.value,
-            prompt_id=result.prompt.id,
-            prompt_name=result.prompt.name,
-            position=step.position,
-            target_id=target_id,
-            target_name=target_name,
-            contact_email=result.contact_email,
-            contact_id=result.contact_id,
+    ) -> Run:
+        """Run ``interaction`` of ``prompt`` for ``user``. Raises ``StorageError`` only when the
+        run can't be recorded before anything is sent; every later failure is in the record."""
+        run = Run(
+            run_id=uuid.uuid4().hex[:12],
+            prompt_id=prompt.id,
+            prompt_name=prompt.name,
+            interaction=interaction,
+            user=user,
+            dry_run=dry_run,
             operator=self.operator,
             source=self.source,
             account=self.account,
         )
-
-    def _outcome(self, entry: LogEntry, step: _Step, status: Status, **kw: Any) -> ActionOutcome:
-        return ActionOutcome(
-            position=step.position,
-            action_type=step.config.type,
-            label=step.spec.label,
-            target_id=entry.target_id,
-            target_name=entry.target_name,
-            status=status,
-            **kw,
-        )
-
-    def _skip(self, result: RunResult, step: _Step, reason: str) -> ActionOutcome:
-        entry = self._entry(result, step)
-        log_id = self.log.start(entry, status=Status.SKIPPED, error=reason)
-        return self._outcome(entry, step, Status.SKIPPED, error=reason, log_id=log_id)
-
-    def _perform(
-        self, result: RunResult, step: _Step, contact: dict[str, Any], dry_run: bool
-    ) -> ActionOutcome:
-        entry = self._entry(result, step)
-        context = RunContext(contact, result.contact_id or CONTACT_ID_PLACEHOLDER)
-        planned = step.spec.plan(step.config.params, context)
-        if dry_run:
-            url = f"{self.client.api_url}/api/3{planned.path}"
-            shown = {"method": planned.method, "url": url, "body": planned.body}
-            log_id = self.log.start(entry, status=Status.DRY_RUN, request=shown)
-            return self._outcome(entry, step, Status.DRY_RUN, request=shown, log_id=log_id)
-
-        log_id = self.log.start(entry)
-        started = time.perf_counter()
-        tally = _Attempts()
-        exchange: Exchange | None = None
-        status, error, note = Status.SUCCEEDED, "", ""
+        values: dict[int, str] = {}
+        if interaction.submits_form:
+            check = validate_form(prompt.inputs, form_values or {})
+            values = check.values
+            run.inputs = [
+                {"label": form_input.label, "value": values.get(n, "")}
+                for n, form_input in enumerate(prompt.inputs)
+            ]
+            if not check.ok:
+                run.input_errors = check.errors
+                run.conclude()
+                self.log.finish_run(run)
+                return run
+        contact = contact_payload(prompt, values, user)
+        run.contact_email = contact.get("email", "")
+        steps = self._plan(run, prompt.actions_for(interaction))
+        self.log.start_run(run)
         try:
-            exchange, note = self._send(step, planned, result.contact_id, tally)
-            if step.config.type is ActionType.ADD_CONTACT:
-                result.contact_id = self._contact_id(exchange, result.contact_email, tally)
-                entry.contact_id = result.contact_id
-        except _Skipped as skip:
-            status, error = Status.SKIPPED, skip.reason
-        except ApiError as exc:
-            exchange, status, error = exc.exchange, Status.FAILED, exc.message
-            tally.count = exc.attempts
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        request: dict[str, Any] | None = exchange.request_dict() if exchange else None
-        response = exchange.response_dict() if exchange and exchange.status else None
-        if request is None and tally.checks:  # skipped after a check: show what was read
-            request, response = tally.checks[-1]["request"], tally.checks[-1]["response"]
-        final = {
-            "http_status": exchange.status if exchange else None,
-            "attempts": tally.count,
-            "duration_ms": duration_ms,
-            "request": request,
-            "response": response,
-            "error": error,
-            "last_error": tally.last_error,
-            "contact_id": entry.contact_id,
-        }
-        self.log.finish(log_id, status, **final)
-        final.pop("last_error")
-        final.pop("contact_id")
-        return self._outcome(
-            entry, step, status, log_id=log_id, checks=tally.checks, note=note, **final
-        )
+            self._execute(run, steps, contact)
+        finally:
+            run.conclude()
+            self.log.finish_run(run)
+        return run
 
-    def _send(
-        self, step: _Step, planned: PlannedRequest, contact_id: str, tally: _Attempts
-    ) -> tuple[Exchange, str]:
-        """Send ``planned`` with retries; a write with a duplicate check is checked first, and
-        again before every retry, so an attempt that landed unanswered is never repeated."""
-        spec, params = step.spec, step.config.params
-        before = self._check(spec, params, contact_id, tally)
-        landed = None
-        if before is not None:
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _plan(self, run: Run, configs: list[ActionConfig]) -> list[_Step]:
+        """The steps in running order: the sync first (explicit or the runner's own), then the
+        rest in their order, a repeated action on the same target marked merged."""
+        steps: list[_Step] = []
+        seen: dict[tuple[ActionType, str], int] = {}
+        for position, config in enumerate(configs, start=1):
+            step = self._step(run, config, position)
+            key = (config.type, step.attempt.target_id)
+            if key in seen:
+                step.attempt.finish(
+                    Status.SKIPPED,
+                    f"Merged: action {seen[key]} is the same {step.spec.label}"
+                    + (f" on {step.attempt.target}" if step.attempt.target_id else "")
+                    + ", so it runs once.",
+                    code=Reason.MERGED,
+                )
+            else:
+                seen[key] = position
+            steps.append(step)
+        syncs = [s for s in steps if s.config.type is ActionType.ADD_CONTACT]
+        others = [s for s in steps if s.config.type is not ActionType.ADD_CONTACT]
+        if not syncs and any(s.spec.needs_contact_id for s in others):
+            sync = self._step(run, ActionConfig(ActionType.ADD_CONTACT), 0)
+            sync.attempt.implicit = True
+            sync.attempt.target_name = "contact sync (required by later actions)"
+            syncs = [sync]
+        ordered = syncs + others
+        run.attempts = [s.attempt for s in ordered]
+        return ordered
+
+    def _step(self, run: Run, config: ActionConfig, position: int) -> _Step:
+        spec = REGISTRY[config.type]
+        target_id, target_name = spec.target(config.params)
+        attempt = Attempt(
+            run_id=run.run_id,
+            position=position,
+            action_type=config.type,
+            label=spec.label,
+            target_id=target_id,
+            target_name=target_name,
+            params=dict(config.params),
+            contact_email=run.contact_email,
+        )
+        return _Step(config, attempt)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def _execute(self, run: Run, steps: list[_Step], contact: dict[str, Any]) -> None:
+        for step in steps:
+            if step.attempt.done:  # merged
+                self.log.finish(step.attempt, run)
+        live = [s for s in steps if not s.attempt.done]
+        if not live:
+            return
+        if not run.contact_email:
+            self._skip_all(run, live, _NO_EMAIL, Reason.NO_EMAIL)
+            return
+        first: _Step | None = live[0]
+        rest = live[1:]
+        if live[0].config.type is not ActionType.ADD_CONTACT:
+            first, rest = None, live  # nothing needs the contact id: no sync
+        if run.dry_run:
+            self._predict(run, first, rest, contact)
+            return
+        context = RunContext(contact, "")
+        if first is not None:
+            self._perform(run, first, context)
+            if first.attempt.status is not Status.SUCCEEDED:
+                doubt = "whether the contact sync went through is unknown"
+                why = doubt if first.attempt.status is Status.UNKNOWN else "the contact sync failed"
+                self._skip_all(
+                    run, rest, f"Not run: {why}, so there is no contact id.", Reason.NO_CONTACT
+                )
+                return
+            run.contact_id = first.attempt.contact_id
+            context = RunContext(contact, run.contact_id)
+        stopped = ""
+        for segment in _segments(rest):
+            if stopped:
+                self._skip_all(run, segment, stopped, Reason.STOPPED)
+                continue
+            self._concurrently(segment, lambda step: self._perform(run, step, context))
+            last = segment[-1]
+            failed = last.attempt.status in (Status.FAILED, Status.UNKNOWN)
+            if failed and last.config.on_error is ErrorBehaviour.STOP:
+                stopped = f"Not run: “{last.attempt.label}” failed and its error behaviour is Stop."
+
+    def _skip_all(self, run: Run, steps: list[_Step], reason: str, code: Reason) -> None:
+        for step in steps:
+            step.attempt.finish(Status.SKIPPED, reason, code=code)
+            self.log.finish(step.attempt, run)
+
+    @staticmethod
+    def _concurrently(steps: list[_Step], work: Callable[[_Step], None]) -> None:
+        if len(steps) == 1:
+            work(steps[0])
+            return
+        with ThreadPoolExecutor(len(steps), thread_name_prefix="ac-action") as pool:
+            list(pool.map(work, steps))
+
+    def _perform(self, run: Run, step: _Step, context: RunContext) -> None:
+        """One action, start to recorded outcome."""
+        attempt, spec = step.attempt, step.spec
+        attempt.contact_id = context.contact_id
+        started = time.perf_counter()
+        try:
+            self.log.start(attempt, run)
+        except StorageError as exc:
+            attempt.finish(
+                Status.FAILED,
+                "Not sent: the action log can't be written, and nothing is sent without a "
+                f"record. {exc.message}",
+                code=Reason.NOT_RECORDED,
+            )
+            attempt.unrecorded = exc.message
+            return
+        try:
+            with self._claim(run, attempt, spec):
+                self._act(attempt, spec, context)
+                attempt.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                self.log.finish(attempt, run)  # before the claim goes: the next one reads it
+        except ClaimBusy as exc:
+            attempt.finish(Status.SKIPPED, exc.message, code=Reason.BUSY)
+            self.log.finish(attempt, run)
+        except StorageError as exc:  # the data file failed mid-way (a budget slot, a claim)
+            if not attempt.done:
+                if attempt.tries:
+                    attempt.finish(
+                        Status.UNKNOWN,
+                        f"The console's data file failed after the request was sent, so whether "
+                        f"it was applied was not checked. {exc.message}",
+                    )
+                else:
+                    attempt.finish(Status.FAILED, f"Not sent: {exc.message}")
+            self.log.finish(attempt, run)
+        except BaseException as exc:
+            if not attempt.done:  # never leave a started action pending in silence
+                attempt.finish(
+                    Status.UNKNOWN,
+                    f"The console failed while running this action ({type(exc).__name__}: "
+                    f"{exc}); whether ActiveCampaign received it is unknown. Check the contact.",
+                )
+                self.log.finish(attempt, run)
+            raise
+
+    def _claim(self, run: Run, attempt: Attempt, spec: ActionSpec) -> Any:
+        if not spec.check_first:
+            return nullcontext()
+        key = ClaimKey(
+            self.account, run.contact_email, attempt.action_type.value, attempt.target_id
+        )
+        return self.claims.hold(key, run.run_id)
+
+    def _act(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> None:
+        """Check, send, retry and conclude; fills ``attempt``."""
+        params = attempt.params
+        before: Presence | None = None
+        if spec.check_first:
+            before = self._check(attempt, spec, context, "before sending")
+            if before is None:
+                attempt.finish(
+                    Status.FAILED,
+                    "Not sent: could not check whether the contact is already there. "
+                    + attempt.checks[-1].finding,
+                )
+                return
+            shown = attempt.checks[-1].exchange
             if before.blocked and not spec.allows_unblock(params):
-                raise _Skipped(before.blocked)
-            if before.count and not spec.allows_repeat(params):
-                raise _Skipped(before.already)
+                attempt.finish(Status.SKIPPED, before.blocked, code=Reason.BLOCKED, evidence=shown)
+                return
+            if before.present and not spec.allows_repeat(params):
+                attempt.finish(
+                    Status.SKIPPED, before.sentence, code=Reason.ALREADY_DONE, evidence=shown
+                )
+                return
+        planned = spec.plan(params, context)
+        attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
+        verify = spec.proof(params, context)
+        started = self.client.clock()
+        in_doubt: ApiError | None = None  # a failure after which the write may have landed
+        for number in count(1):
+            if in_doubt is not None and before is not None:
+                if self._landed(attempt, spec, context, before, in_doubt, "after a lost answer"):
+                    return
+                in_doubt = None
+            try:
+                done = self.client.send(
+                    planned.method, planned.path, body=planned.body, verify=verify
+                )
+            except ApiError as exc:
+                if exc.exchange is not None:
+                    attempt.tries.append(exc.exchange)
+                in_doubt = exc if exc.may_have_landed else in_doubt
+                delay = self.client.retry.next_delay(number, exc, self.client.clock() - started)
+                if delay is None:
+                    self._give_up(attempt, spec, context, before, exc, in_doubt)
+                    return
+                self.client.pause(exc, delay)
+                continue
+            attempt.tries.append(done)
+            note = f"Succeeded on try {number}." if number > 1 else ""
+            attempt.finish(Status.SUCCEEDED, note, evidence=done)
+            if spec.type is ActionType.ADD_CONTACT:
+                attempt.contact_id = str(done.response_body["contact"]["id"])
+            return
 
-            def landed() -> bool:
-                return self._check(spec, params, contact_id, tally).count > before.count
+    def _give_up(
+        self,
+        attempt: Attempt,
+        spec: ActionSpec,
+        context: RunContext,
+        before: Presence | None,
+        error: ApiError,
+        in_doubt: ApiError | None,
+    ) -> None:
+        """No more tries: failed, unless a try may have landed; then the check decides."""
+        if in_doubt is None:
+            attempt.finish(Status.FAILED, error.message)
+            return
+        self._landed(attempt, spec, context, before, error, "before reporting")
+        if not attempt.done:
+            attempt.finish(Status.FAILED, f"{error.message} {attempt.checks[-1].finding}")
 
-        exchange = self.client.call(planned.method, planned.path, body=planned.body, landed=landed)
-        tally.count, tally.last_error = exchange.attempts, exchange.last_error
-        if exchange.landed_earlier:
-            return exchange, "An earlier attempt went through although its answer was lost."
-        return (
-            exchange,
-            f"Succeeded on attempt {exchange.attempts}." if exchange.attempts > 1 else "",
+    def _landed(
+        self,
+        attempt: Attempt,
+        spec: ActionSpec,
+        context: RunContext,
+        before: Presence | None,
+        error: ApiError,
+        purpose: str,
+    ) -> bool:
+        """Check whether a try whose answer was lost went through. True (and the attempt
+        finished) when it did, or when that can't be known; False when it did not."""
+        after = self._check(attempt, spec, context, purpose)
+        if after is None:
+            attempt.finish(
+                Status.UNKNOWN,
+                f"{error.message} Whether it was applied is unknown: the check that would tell "
+                f"failed too. {attempt.checks[-1].finding} Check the contact in ActiveCampaign "
+                "before retrying.",
+            )
+            return True
+        mine = after.found - (before.found if before is not None else frozenset())
+        if not mine:
+            return False
+        attempt.finish(
+            Status.SUCCEEDED,
+            f"A try whose answer was lost went through: {after.sentence}",
+            code=Reason.LANDED_EARLIER,
+            evidence=attempt.checks[-1].exchange,
         )
+        if spec.type is ActionType.ADD_CONTACT:
+            attempt.contact_id = after.contact_id
+        return True
 
     def _check(
-        self, spec: ActionSpec, params: Mapping[str, str], contact_id: str, tally: _Attempts
-    ) -> Any:
-        if spec.check is None:
+        self, attempt: Attempt, spec: ActionSpec, context: RunContext, purpose: str
+    ) -> Presence | None:
+        """Run the action's check and keep it in the record; None when the read failed."""
+        reads = Reads(self.client)
+        try:
+            presence = spec.check(reads, attempt.params, context)
+        except ApiError as exc:
+            finding = f"The check failed: {exc.message}"
+            attempt.checks.append(Check(purpose, tuple(reads.exchanges), finding, None))
             return None
-        presence = spec.check(self.client, params, contact_id)
-        tally.checks.append(self.client.last_read or {})
+        check = Check(purpose, tuple(reads.exchanges), presence.sentence, presence.present)
+        attempt.checks.append(check)
         return presence
 
-    def _contact_id(self, exchange: Exchange, email: str, tally: _Attempts) -> str:
-        """The synced contact's id; if the answer lacked it (an empty 201), look it up by email."""
-        body = exchange.response_body if isinstance(exchange.response_body, dict) else {}
-        contact_id = str((body.get("contact") or {}).get("id") or "")
-        if contact_id:
-            return contact_id
-        found = self.client.find_contact(email)
-        tally.checks.append(self.client.last_read or {})
+    # -- dry run ----------------------------------------------------------------------------------
+
+    def _predict(
+        self, run: Run, sync: _Step | None, rest: list[_Step], contact: dict[str, Any]
+    ) -> None:
+        """Send nothing; look up the contact and run each action's check, so the dry run says
+        which actions would be sent and which skipped, and why."""
+        contact_id = ""
+        if sync is not None:
+            found = self._check(sync.attempt, sync.spec, RunContext(contact, ""), "dry run")
+            contact_id = found.contact_id if found is not None else ""
+            if found is None:
+                why = "Would be sent; whether the contact exists could not be checked."
+            elif contact_id:
+                why = f"Would update the existing contact #{contact_id}."
+            else:
+                why = "Would create the contact: no contact has this email yet."
+            self._dry(run, sync, RunContext(contact, contact_id), why)
+        context = RunContext(contact, contact_id or CONTACT_ID_PLACEHOLDER)
+        self._concurrently(rest, lambda step: self._predict_one(run, step, context))
+
+    def _predict_one(self, run: Run, step: _Step, context: RunContext) -> None:
+        spec, params = step.spec, step.attempt.params
+        if context.contact_id == CONTACT_ID_PLACEHOLDER:
+            self._dry(run, step, context, "Would be sent: the contact does not exist yet.")
+            return
+        found = self._check(step.attempt, spec, context, "dry run")
         if found is None:
-            raise ApiError(
-                "ActiveCampaign accepted the contact but returned no id, and it can't be found "
-                "by email. Try again; if it persists, check the contact in ActiveCampaign."
+            self._dry(run, step, context, "Would be sent; the check for a duplicate failed.")
+        elif found.blocked and not spec.allows_unblock(params):
+            self._dry(run, step, context, f"Would be skipped: {found.blocked}", Reason.BLOCKED)
+        elif found.present and not spec.allows_repeat(params):
+            self._dry(
+                run, step, context, f"Would be skipped: {found.sentence}", Reason.ALREADY_DONE
             )
-        return found.id
+        else:
+            self._dry(run, step, context, f"Would be sent: {found.sentence}")
+
+    def _dry(
+        self, run: Run, step: _Step, context: RunContext, why: str, code: Reason | None = None
+    ) -> None:
+        planned = step.spec.plan(step.attempt.params, context)
+        step.attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
+        step.attempt.contact_id = (
+            "" if context.contact_id == CONTACT_ID_PLACEHOLDER else context.contact_id
+        )
+        step.attempt.finish(Status.DRY_RUN, why, code=code)
+        self.log.finish(step.attempt, run)
 
 
-class _Skipped(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+def _planned(client: AcClient, method: str, path: str, body: Any) -> dict[str, Any]:
+    return {"method": method, "url": client.url(path), "body": body}
 
 
-def _segments(steps: list[_Step]) -> list[list[_Step]]:
+def _segments(steps: list[_Step]) -> Iterator[list[_Step]]:
     """Split after every Stop action: within a segment nothing depends on anything else."""
-    segments: list[list[_Step]] = [[]]
+    segment: list[_Step] = []
     for step in steps:
-        segments[-1].append(step)
+        segment.append(step)
         if step.config.on_error is ErrorBehaviour.STOP:
-            segments.append([])
-    return [s for s in segments if s]
+            yield segment
+            segment = []
+    if segment:
+        yield segment
 
 
-def _plan_steps(configs: list[ActionConfig]) -> list[_Step]:
-    """The contact sync first (explicit or implicit), then the rest in their order."""
-    steps = [_Step(c, n) for n, c in enumerate(configs, start=1)]
-    syncs = [s for s in steps if s.config.type is ActionType.ADD_CONTACT]
-    others = [s for s in steps if s.config.type is not ActionType.ADD_CONTACT]
-    needs_contact = any(s.spec.needs_contact_id for s in others)
-    if not syncs and needs_contact:
-        syncs = [_Step(ActionConfig(ActionType.ADD_CONTACT), 0, implicit=True)]
-    # One sync per run: a second Add Contact in the same list would send the same payload twice.
-    return syncs[:1] + others
-
-
-def _contact_payload(
+def contact_payload(
     prompt: Prompt, values: Mapping[int, str], user: SimulatedUser
 ) -> dict[str, Any]:
+    """The ``/contact/sync`` payload: what the submitted form maps to contact fields, completed
+    from the user's traits (``email_address``, ``first_name``, ``last_name``)."""
     contact: dict[str, Any] = {}
     custom: list[dict[str, str]] = []
     for position, form_input in enumerate(prompt.inputs):
@@ -367,9 +483,9 @@ def _contact_payload(
         else:
             contact[form_input.maps_to] = value
     traits = {
-        "email": user.email_address.strip().lower(),
-        "firstName": user.first_name.strip(),
-        "lastName": user.last_name.strip(),
+        "email": user.trait("email_address").lower(),
+        "firstName": user.trait("first_name"),
+        "lastName": user.trait("last_name"),
     }
     for key, value in traits.items():
         if value and not contact.get(key):

@@ -4,9 +4,9 @@ An account is an API URL plus an API key (both shown in ActiveCampaign under Set
 Developer). Operators paste all sorts of things; ``parse_api_url`` accepts the forms people
 actually copy and refuses the rest with a sentence saying what to paste instead.
 
-Precedence: ``AC_API_URL`` + ``AC_API_KEY`` in the environment, else the account saved from the
-Setup page, else the built-in sandbox. The key is kept only in the ``settings`` table and is
-masked everywhere else.
+Precedence: ``AC_API_URL`` + ``AC_API_KEY`` in the environment (both set and valid, or it is an
+error), else the account saved from the Setup page, else the built-in sandbox. The key is kept
+only in the ``settings`` table and is masked everywhere else.
 """
 
 from __future__ import annotations
@@ -139,8 +139,13 @@ def parse_api_url(raw: str) -> str:
     return f"https://{host}"
 
 
+MAX_KEY_LENGTH = 200  # ActiveCampaign keys are 72 characters; anything this long is a bad paste
+
+
 def parse_api_key(raw: str) -> str:
-    """Trim the key; refuse an empty one or one with spaces inside (a bad copy-paste)."""
+    """Trim the key; refuse anything that can't be one: empty, spaces or line breaks inside,
+    characters that are not printable ASCII (they can't travel in an HTTP header), or a length
+    no key has. The refusal never repeats the key."""
     key = raw.strip()
     if not key:
         raise SettingsError(f"Enter your API key. Copy it from {_WHERE}.")
@@ -148,6 +153,20 @@ def parse_api_key(raw: str) -> str:
         raise SettingsError(
             "The API key has spaces or line breaks inside. Copy it again from "
             f"{_WHERE} with the copy button next to it."
+        )
+    odd = next(
+        (n for n, ch in enumerate(key, start=1) if not (ch.isascii() and ch.isprintable())), 0
+    )
+    if odd:
+        raise SettingsError(
+            f"The API key has a character that can't be part of a key (character {odd}: "
+            "keys are letters, digits and punctuation only). Copy it again from "
+            f"{_WHERE}."
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise SettingsError(
+            f"The API key is {len(key):,} characters long; an ActiveCampaign key is under "
+            f"{MAX_KEY_LENGTH}. Copy only the key from {_WHERE}."
         )
     return key
 
@@ -166,7 +185,6 @@ class AccountSettings:
     api_url: str
     api_key: str = field(repr=False)
     source: Source
-    note: str = ""
 
     @property
     def is_sandbox(self) -> bool:
@@ -236,20 +254,39 @@ class SettingsStore:
     def effective(
         self, sandbox_url: str, sandbox_key: str, env: Mapping[str, str] | None = None
     ) -> AccountSettings:
+        """The one account in effect: the environment's (both variables, both valid), else the
+        saved one, else the sandbox. A broken or half-set environment is an error, never a
+        reason to quietly act on another account."""
         env = os.environ if env is None else env
         env_url, env_key = env.get("AC_API_URL", "").strip(), env.get("AC_API_KEY", "").strip()
-        note = ""
         if env_url and env_key:
             try:
                 return AccountSettings(
                     parse_api_url(env_url), parse_api_key(env_key), "environment"
                 )
             except SettingsError as exc:
-                note = f"AC_API_URL / AC_API_KEY ignored: {exc.message}"
-        elif env_url or env_key:
-            missing = "AC_API_KEY" if env_url else "AC_API_URL"
-            note = f"{missing} is not set, so the environment override is ignored: set both."
+                raise SettingsError(
+                    f"AC_API_URL / AC_API_KEY in the environment can't be used: {exc.message} "
+                    "Fix or unset them; the console does not fall back to another account.",
+                    detail=exc.detail,
+                ) from None
+        if env_url or env_key:
+            present, missing = (
+                ("AC_API_URL", "AC_API_KEY") if env_url else ("AC_API_KEY", "AC_API_URL")
+            )
+            raise SettingsError(
+                f"{present} is set but {missing} is not. Set both to use an account from the "
+                f"environment, or unset {present}; the console does not fall back to another "
+                "account."
+            )
         saved = self.saved()
         if saved:
-            return AccountSettings(saved[0], saved[1], "saved", note)
-        return AccountSettings(sandbox_url, sandbox_key, "sandbox", note)
+            try:
+                return AccountSettings(parse_api_url(saved[0]), parse_api_key(saved[1]), "saved")
+            except SettingsError as exc:
+                raise SettingsError(
+                    f"The saved account can't be used: {exc.message} Enter it again on Setup, "
+                    "or switch to the sandbox there.",
+                    detail=exc.detail,
+                ) from None
+        return AccountSettings(sandbox_url, sandbox_key, "sandbox")

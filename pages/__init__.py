@@ -19,6 +19,7 @@ class PageSpec:
     icon: str
     url_path: str
     help: str
+    needs_account: bool  # acts on or reads from the account in effect
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -28,6 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/settings:",
         "setup",
         "Connect an ActiveCampaign account (API URL + key), or use the built-in sandbox.",
+        False,
     ),
     PageSpec(
         catalog.render,
@@ -35,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/list_alt:",
         "catalog",
         "Browse the account's lists, automations, custom fields and tags.",
+        True,
     ),
     PageSpec(
         prompts.render,
@@ -42,6 +45,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/web_asset:",
         "prompts",
         "Design prompts and attach actions to their interactions.",
+        True,
     ),
     PageSpec(
         simulator.render,
@@ -49,6 +53,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/play_circle:",
         "simulator",
         "Show a prompt as a user sees it, click it, and see the exact requests and responses.",
+        True,
     ),
     PageSpec(
         action_log.render,
@@ -56,5 +61,6 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/history:",
         "action_log",
         "Every action ever taken: filter, inspect, export.",
+        False,
     ),
 )

@@ -13,7 +13,17 @@ from typing import Any
 
 import streamlit as st
 
-from connector import CatalogKind, ConnectorError, Console, Status
+from connector import (
+    AccountSettings,
+    Attempt,
+    CatalogKind,
+    ConnectorError,
+    Console,
+    Exchange,
+    Run,
+    RunStatus,
+    Status,
+)
 
 # Material icons, not emoji: they render the same on every machine, fonts or not.
 STATUS_ICONS: dict[str, str] = {
@@ -21,8 +31,19 @@ STATUS_ICONS: dict[str, str] = {
     Status.FAILED: ":red[:material/cancel:]",
     Status.SKIPPED: ":gray[:material/skip_next:]",
     Status.DRY_RUN: ":blue[:material/science:]",
+    Status.UNKNOWN: ":orange[:material/help:]",
     Status.PENDING: ":orange[:material/hourglass_top:]",
     Status.INTERRUPTED: ":orange[:material/warning:]",
+}
+RUN_ICONS: dict[str, str] = {
+    RunStatus.SUCCEEDED: STATUS_ICONS[Status.SUCCEEDED],
+    RunStatus.FAILED: STATUS_ICONS[Status.FAILED],
+    RunStatus.UNKNOWN: STATUS_ICONS[Status.UNKNOWN],
+    RunStatus.REFUSED: ":red[:material/block:]",
+    RunStatus.NO_ACTIONS: ":gray[:material/do_not_disturb_on:]",
+    RunStatus.DRY_RUN: STATUS_ICONS[Status.DRY_RUN],
+    RunStatus.PENDING: STATUS_ICONS[Status.PENDING],
+    RunStatus.INTERRUPTED: STATUS_ICONS[Status.INTERRUPTED],
 }
 
 
@@ -34,6 +55,24 @@ def _console(db_path: str) -> Console:
 def console() -> Console:
     """One Console per data file per process, shared by every session (it is thread-safe)."""
     return _console(os.environ.get("CONNECTOR_DB", ""))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _demo_seeded(db_path: str) -> bool:
+    return console().seed_demo_prompts()
+
+
+def seed_demo_prompts() -> None:
+    """The demo prompts, once per process (and once per data file: the console keeps a flag)."""
+    _demo_seeded(os.environ.get("CONNECTOR_DB", ""))
+
+
+def current_account() -> AccountSettings | None:
+    """The account in effect, or None when it can't be used (the frame shows why)."""
+    try:
+        return console().account()
+    except ConnectorError:
+        return None
 
 
 def hand_over_to_app() -> None:
@@ -131,6 +170,86 @@ def show_exchange(request: Any, response: Any, *, no_response: str = "No respons
                 show_json(value)
             else:
                 st.caption(empty)
+
+
+def show_attempt(attempt: Attempt) -> None:
+    """One action's record: its outcome and reason, then every check and try, each with its
+    request and response."""
+    if attempt.status in (Status.FAILED, Status.UNKNOWN, Status.INTERRUPTED):
+        st.error(attempt.reason or "No reason was recorded.", icon=":material/error:")
+    elif attempt.reason:
+        st.info(attempt.reason, icon=":material/info:")
+    if attempt.unrecorded:
+        st.error(f"Not in the action log: {attempt.unrecorded}", icon=":material/database:")
+    views: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str]] = []
+    for check in attempt.checks:
+        for exchange in check.exchanges:
+            views.append((f"Check {check.purpose}", *_exchange_view(exchange), check.finding))
+    for number, tried in enumerate(attempt.tries, start=1):
+        views.append((f"Try {number}", *_exchange_view(tried), tried.error))
+    if not attempt.tries and attempt.planned and attempt.status is not Status.SKIPPED:
+        views.append(("Would send", attempt.planned, None, "Dry run: this request was not sent."))
+    if not views:
+        st.caption("Nothing was sent or read for this action.")
+        return
+    for tab, (_, request, response, note) in zip(
+        st.tabs([title for title, *_ in views]), views, strict=True
+    ):
+        with tab:
+            if note:
+                st.caption(note)
+            show_exchange(request, response, no_response="No answer came.")
+
+
+def _exchange_view(exchange: Exchange) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    response = exchange.response_dict()
+    if response is not None:
+        response["duration_ms"] = exchange.duration_ms
+    return exchange.request_dict(), response
+
+
+def attempt_title(attempt: Attempt) -> str:
+    """A one-line summary for an expander."""
+    target = f" → {attempt.target}" if attempt.target_id else ""
+    if attempt.implicit:
+        target = " (contact sync required by later actions)"
+    timing = f" · HTTP {attempt.http_status}" if attempt.http_status else ""
+    if attempt.attempts:
+        timing += f" · {attempt.attempts} {'try' if attempt.attempts == 1 else 'tries'}"
+    return f"{status_label(attempt.status)} — {attempt.label}{target}{timing}"
+
+
+def show_run_outcome(run: Run) -> None:
+    """The run's headline: what happened, to whom, and anything the log could not keep."""
+    for line in run.not_recorded:
+        st.error(f"Not recorded in the action log: {line}", icon=":material/database:")
+    if run.status is RunStatus.REFUSED:
+        st.error("Fix the highlighted form inputs: nothing was sent.", icon=":material/error:")
+    elif run.status is RunStatus.NO_ACTIONS:
+        st.info(
+            f"{run.interaction.label} has no actions on this prompt: nothing was sent. "
+            "The run is recorded in the action log.",
+            icon=":material/info:",
+        )
+    counts: dict[Status, int] = {}
+    for attempt in run.attempts:
+        counts[attempt.status] = counts.get(attempt.status, 0) + 1
+    summary = " · ".join(f"{STATUS_ICONS[s]} {n} {status_text(s)}" for s, n in counts.items())
+    contact = f" · contact #{run.contact_id}" if run.contact_id else ""
+    who = run.contact_email or run.user.user_id or "no email"
+    st.caption(
+        " · ".join(
+            part
+            for part in (
+                f"{RUN_ICONS.get(run.status, '')} {status_text(run.status)}",
+                summary,
+                f"{who}{contact}",
+                f"run {run.run_id}",
+                f"account {run.account}",
+            )
+            if part
+        )
+    )
 
 
 def status_text(status: str) -> str:

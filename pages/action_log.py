@@ -1,8 +1,10 @@
-"""Action log: every action ever taken, newest first, with filters, detail and CSV export.
+"""Action log: every action ever taken and every run, newest first, with filters and detail.
 
-Pages are keyset-paginated (``before_id``) so the hundredth page costs what the first does; the
-stack of page starts lives in session state and resets whenever a filter changes. The CSV is
-built only when the download is clicked.
+Two views: actions (one row per attempt, filtered, keyset-paginated with ``before_id`` so the
+hundredth page costs what the first does, CSV on demand) and runs (one row per interaction of
+one user, also those that carried no action or were refused). A selected row shows its whole
+record: checks, tries, requests and responses. Reading the log marks the pending rows of
+processes that are gone as interrupted.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import streamlit as st
 
 from connector import REGISTRY, Interaction, LogFilter, Status
 from pages._common import (
+    RUN_ICONS,
     STATUS_ICONS,
+    attempt_title,
     console,
     hand_over_to_app,
-    show_exchange,
+    show_attempt,
+    show_run_outcome,
     status_label,
     status_text,
 )
@@ -92,27 +97,84 @@ def _filters() -> LogFilter:
 
 
 def _detail(row_id: int) -> None:
+    attempt = console().log.attempt(row_id)
     row = console().log.get(row_id)
-    if row is None:
+    if attempt is None or row is None:
         return
     st.subheader(f"Entry #{row_id}")
-    target = f" → {row['target_name']} (#{row['target_id']})" if row.get("target_id") else ""
+    target = f" → {attempt.target}" if attempt.target_id else ""
+    contact = f" (contact #{attempt.contact_id})" if attempt.contact_id else ""
     st.markdown(
-        f"**{status_label(row['status'])}** · {_action_label(row['action_type'])}{target} · "
-        f"{row['contact_email'] or 'no email'}"
-        + (f" (contact #{row['contact_id']})" if row.get("contact_id") else "")
+        f"**{status_label(attempt.status)}** · {attempt.label}{target} · "
+        f"{attempt.contact_email or 'no email'}{contact}"
     )
     st.caption(
-        f"Run {row['run_id']} · {row['prompt_name'] or '—'} / {row['interaction'] or '—'} · "
-        f"started {row['created_at']} · finished {row['finished_at'] or '—'} · "
-        f"{row['attempts'] or 0} attempt(s) · by {row['operator'] or '—'} via {row['source']} "
-        f"on {row['account']}"
+        f"Run {row['run_id']} · {row['prompt_name'] or '—'} / "
+        f"{_interaction_label(row['interaction'])} · started {row['created_at']} · "
+        f"finished {row['finished_at'] or '—'} · {attempt.attempts} tries · "
+        f"by {row['operator'] or '—'} via {row['source']} on {row['account']}"
     )
-    if row.get("error"):
-        st.warning(row["error"])
-    if row.get("last_error"):
-        st.caption(f"Before its last attempt it failed with: {row['last_error']}")
-    show_exchange(row["request"], row["response"])
+    show_attempt(attempt)
+
+
+def _interaction_label(value: str | None) -> str:
+    try:
+        return Interaction(value or "").label
+    except ValueError:
+        return value or "—"
+
+
+def _runs_view() -> None:
+    runs = console().log.runs(limit=PAGE_SIZE)
+    if not runs:
+        st.info("No runs yet. Click a prompt in the Simulator to record one.")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "Started (UTC)": run.started_at[:19].replace("T", " "),
+                "Outcome": status_text(run.status),
+                "Prompt": run.prompt_name,
+                "Interaction": run.interaction.label,
+                "User": run.user.user_id,
+                "Email": run.contact_email,
+                "Source": run.source,
+                "Account": run.account,
+            }
+            for run in runs
+        ]
+    )
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="log_runs_table",
+    )
+    st.caption(f"The {len(runs)} most recent runs, newest first.")
+    selected = event.selection.rows if event is not None else []
+    if not selected:
+        st.caption("Select a run to see who it was, what they submitted and every action.")
+        return
+    run = console().log.run(runs[selected[0]].run_id)
+    if run is None:
+        return
+    st.subheader(f"{RUN_ICONS.get(run.status, '')} {run.interaction.label} on “{run.prompt_name}”")
+    show_run_outcome(run)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**User**")
+        st.json({"user_id": run.user.user_id, "traits": dict(run.user.traits)}, expanded=True)
+    with right:
+        st.markdown("**Submitted form**")
+        if run.inputs:
+            st.json({i["label"]: i["value"] for i in run.inputs}, expanded=True)
+        else:
+            st.caption(f"{run.interaction.label} does not submit the form.")
+    for attempt in run.attempts:
+        with st.expander(attempt_title(attempt)):
+            show_attempt(attempt)
 
 
 def _action_label(action_type: str) -> str:
@@ -122,6 +184,17 @@ def _action_label(action_type: str) -> str:
 
 def render() -> None:
     st.title("Action log")
+    view = st.segmented_control(
+        "View",
+        ["Actions", "Runs"],
+        default="Actions",
+        key="log_view",
+        label_visibility="collapsed",
+        help="Actions: one row per action attempt. Runs: one row per interaction of one user.",
+    )
+    if view == "Runs":
+        _runs_view()
+        return
     filters = _filters()
     if st.session_state.get("log_filters") != filters:
         st.session_state["log_filters"] = filters

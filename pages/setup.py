@@ -9,7 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError, User
-from pages._common import console, hand_over_to_app, reporting_errors, show_error
+from pages._common import (
+    console,
+    current_account,
+    hand_over_to_app,
+    reporting_errors,
+    show_error,
+)
 
 
 def _connected(user: User) -> None:
@@ -17,7 +23,9 @@ def _connected(user: User) -> None:
 
 
 def _current_account() -> None:
-    account = console().account()
+    account = current_account()
+    if account is None:
+        return  # the frame shows why at the top of the page
     with st.container(border=True):
         if account.is_sandbox:
             st.markdown("#### :orange-badge[Sandbox] Built-in demo account")
@@ -40,9 +48,9 @@ def _current_account() -> None:
 
 
 def _connect_form() -> None:
-    account = console().account()
+    account = current_account()
     st.subheader("Connect a live account")
-    if account.source == "environment":
+    if account is not None and account.source == "environment":
         st.info(
             "`AC_API_URL` and `AC_API_KEY` are set in the environment and take precedence: "
             "what you save here is used once they are unset.",
@@ -86,13 +94,15 @@ def _reset_sandbox() -> None:
 
 
 def _sandbox_controls() -> None:
-    account = console().account()
+    account = current_account()
     st.subheader("Sandbox")
-    if account.source == "saved":
+    if account is not None and account.source == "saved":
         st.write("Stop using the saved account and go back to the built-in sandbox.")
         if st.button("Switch to the sandbox", icon=":material/science:"):
-            console().use_sandbox()
-            st.rerun()
+            with reporting_errors():
+                console().use_sandbox()
+                console().seed_demo_prompts()
+                st.rerun()
     st.write(
         "The sandbox keeps its contacts and memberships in "
         f"`{console().sandbox_path}`, so a demo survives a restart. Reset it to the seeded demo "

@@ -1,7 +1,8 @@
 """Simulator: show a prompt as a user sees it, click it, and see exactly what was sent.
 
 Form values and the simulated user live in session state (keyed per prompt), so a failed run
-loses nothing. The last result stays on screen until the next run.
+loses nothing. The last run stays on screen, for its prompt only, until the next run. Only the
+accepting buttons submit the form; Decline, Dismiss and Timeout run on the user's traits alone.
 """
 
 from __future__ import annotations
@@ -11,30 +12,37 @@ from typing import Literal
 import streamlit as st
 
 from connector import (
-    ActionOutcome,
     ConnectorError,
     Interaction,
     Prompt,
     PromptType,
-    RunResult,
+    Run,
     SimulatedUser,
     Status,
 )
 from pages._common import (
-    STATUS_ICONS,
+    attempt_title,
     console,
     hand_over_to_app,
     operator,
+    show_attempt,
     show_error,
-    show_exchange,
-    show_json,
-    status_label,
+    show_run_outcome,
 )
+
+_TRAITS = {  # session key -> trait name, as the host app sends them
+    "sim_email_trait": "email_address",
+    "sim_first": "first_name",
+    "sim_last": "last_name",
+}
 
 
 def _user_form() -> None:
     st.subheader("Simulated user")
-    st.caption("What the host app would pass: a user id and traits.")
+    st.caption(
+        "What the host app would pass: a user id and traits. Decline, Dismiss and Timeout "
+        "use these alone."
+    )
     a, b = st.columns(2)
     a.text_input("User id", key="sim_user_id", placeholder="user-1024")
     b.text_input(
@@ -51,11 +59,10 @@ def _run(prompt: Prompt, interaction: Interaction) -> None:
     """Button callback: runs before the script, so the page draws the fresh result."""
     state = st.session_state
     values = {n: state.get(f"sim_{prompt.id}_in{n}", "") for n in range(len(prompt.inputs))}
+    traits = {name: state.get(key, "").strip() for key, name in _TRAITS.items()}
     user = SimulatedUser(
-        user_id=state.get("sim_user_id", ""),
-        email_address=state.get("sim_email_trait", ""),
-        first_name=state.get("sim_first", ""),
-        last_name=state.get("sim_last", ""),
+        user_id=state.get("sim_user_id", "").strip(),
+        traits={name: value for name, value in traits.items() if value},
     )
     state.pop("sim_error", None)
     try:
@@ -124,8 +131,8 @@ def _close(prompt: Prompt) -> None:
 
 
 def _inputs(prompt: Prompt) -> None:
-    last: RunResult | None = st.session_state.get("sim_result")
-    errors = last.input_errors if last and last.prompt.id == prompt.id else {}
+    last: Run | None = st.session_state.get("sim_result")
+    errors = last.input_errors if last and last.prompt_id == prompt.id else {}
     for n, form_input in enumerate(prompt.inputs):
         label = form_input.label + (" *" if form_input.required else "")
         st.text_input(label, key=f"sim_{prompt.id}_in{n}", placeholder=form_input.placeholder)
@@ -151,59 +158,34 @@ def _buttons(prompt: Prompt) -> None:
         )
 
 
-def _outcomes(result: RunResult) -> None:
-    mode = "Dry run of" if result.dry_run else "Ran"
-    st.subheader(f"{mode} {result.interaction.label} on “{result.prompt.name}”")
-    if result.input_errors:
-        st.error("Fix the highlighted form inputs: nothing was sent.", icon=":material/error:")
-        return
-    if not result.outcomes:
-        st.info(f"{result.interaction.label} has no actions on this prompt: nothing to send.")
-        return
-    counts: dict[str, int] = {}
-    for outcome in result.outcomes:
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    summary = " · ".join(f"{STATUS_ICONS[s]} {n} {s.replace('_', ' ')}" for s, n in counts.items())
-    contact = f" · contact #{result.contact_id}" if result.contact_id else ""
-    st.caption(f"{summary} · {result.contact_email or 'no email'}{contact} · run {result.run_id}")
-    reasons = {o.error for o in result.outcomes}
-    shared = (
-        reasons.pop() if len(reasons) == 1 and result.outcomes[0].status is Status.SKIPPED else ""
-    )
+def _outcomes(run: Run, prompt: Prompt) -> None:
+    mode = "Dry run of" if run.dry_run else "Ran"
+    st.subheader(f"{mode} {run.interaction.label} on “{run.prompt_name}”")
+    show_run_outcome(run)
+    if not run.interaction.submits_form and prompt.inputs:
+        st.caption(
+            f"{run.interaction.label} does not submit the form: only the user's traits were "
+            "used, and nothing typed in the form was sent."
+        )
+    reasons = {a.reason for a in run.attempts}
+    shared = ""
+    if len(run.attempts) > 1 and len(reasons) == 1:
+        shared = reasons.pop() if run.attempts[0].status is Status.SKIPPED else ""
     if shared:  # e.g. no email: say it once, not once per action
         st.warning(shared, icon=":material/info:")
-    for outcome in result.outcomes:
-        target = f" → {outcome.target_name} (#{outcome.target_id})" if outcome.target_id else ""
-        timing = f" · HTTP {outcome.http_status}" if outcome.http_status else ""
-        timing += f" · {outcome.duration_ms:.0f} ms" if outcome.attempts else ""
-        title = f"{status_label(outcome.status)} — {outcome.label}{target}{timing}"
-        if outcome.status is Status.SKIPPED and not shared:
-            title += f" · {outcome.error}"
-        # Failures and dry runs are what the operator came to read; successes stay folded.
-        expanded = outcome.status in (Status.FAILED, Status.DRY_RUN)
-        with st.expander(title, expanded=expanded):
-            _outcome_detail(outcome)
-
-
-def _outcome_detail(outcome: ActionOutcome) -> None:
-    if outcome.status is Status.FAILED:
-        st.error(outcome.error, icon=":material/error:")
-    elif outcome.error:
-        st.info(outcome.error)
-    if outcome.note:
-        st.info(outcome.note)
-    if outcome.attempts > 1:
-        st.caption(f"{outcome.attempts} attempts.")
-    for check in outcome.checks:
-        st.markdown("**Checked first** (to avoid a duplicate)")
-        show_json(check)
-    dry = outcome.status is Status.DRY_RUN
-    no_response = "Dry run: this request was not sent." if dry else "No response."
-    show_exchange(outcome.request, outcome.response, no_response=no_response)
+    for attempt in run.attempts:
+        title = attempt_title(attempt)
+        if attempt.status is Status.SKIPPED and not shared:
+            title += f" · {attempt.reason}"
+        # Failures, doubts and dry runs are what the operator came to read; successes stay folded.
+        expanded = attempt.status in (Status.FAILED, Status.UNKNOWN, Status.DRY_RUN)
+        with st.expander(title, expanded=expanded or bool(attempt.unrecorded)):
+            show_attempt(attempt)
 
 
 def render() -> None:
     st.title("Simulator")
+    console().log.recover_interrupted()  # runs of processes that died show as interrupted
     prompts = {p.id: p for p in console().prompts.all() if p.id is not None}
     if not prompts:
         st.info("No prompts yet. Create one on the Prompts page first.")
@@ -226,10 +208,10 @@ def render() -> None:
         _preview(prompt)
     if error := st.session_state.get("sim_error"):
         show_error(error)
-    result: RunResult | None = st.session_state.get("sim_result")
-    if result is not None:
+    result: Run | None = st.session_state.get("sim_result")
+    if result is not None and result.prompt_id == prompt.id:
         st.divider()
-        _outcomes(result)
+        _outcomes(result, prompt)
 
 
 if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery

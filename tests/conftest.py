@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import api_client
+from factories import FakeClock, api_client
 
 from connector import Console
 from connector.sandbox import Sandbox
@@ -21,9 +21,16 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    """A Console on a fresh file, on an in-memory sandbox."""
-    made = Console(tmp_path / "connector.db", env={}, sandbox=Sandbox())
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def console(tmp_path: Path, clock: FakeClock) -> Iterator[Console]:
+    """A Console on a fresh file, on an in-memory sandbox; retries wait on a fake clock."""
+    made = Console(
+        tmp_path / "connector.db", env={}, sandbox=Sandbox(), clock=clock, sleep=clock.sleep
+    )
     yield made
     made.close()
 

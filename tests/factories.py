@@ -1,4 +1,4 @@
-"""Small builders shared by the runner, duplicate-check and fault tests."""
+"""Small builders shared by the tests: prompts, actions, users, raw clients, a fake clock."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from connector import (
     InputKind,
     Interaction,
     Prompt,
+    SimulatedUser,
     custom_field_target,
 )
 from connector.sandbox import SANDBOX_URL, Sandbox
@@ -48,3 +49,26 @@ def api_client(sb: Sandbox, key: str | None = None) -> httpx.Client:
     """A raw httpx client on the in-process sandbox (``key`` None: the right key)."""
     headers = {"Api-Token": key if key is not None else sb.api_key}
     return httpx.Client(transport=sb.transport(), base_url=SANDBOX_URL + "/api/3", headers=headers)
+
+
+class FakeClock:
+    """A clock whose ``sleep`` advances it instead of waiting: budgets, retries and backoff run
+    through their waits in no time, and the test can read every wait."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def user(email: str = "", **traits: str) -> SimulatedUser:
+    """A simulated user with an ``email_address`` trait (and any other traits)."""
+    if email:
+        traits["email_address"] = email
+    return SimulatedUser("user-1", traits)

@@ -25,9 +25,12 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):
     return run
 
 
-def test_check_prints_the_user(cli) -> None:
+def test_check_prints_the_user_and_names_the_account(cli) -> None:
     code, out, err = cli("check")
-    assert code == 0 and "Connected to the built-in sandbox as Sandy Box" in out and not err
+    assert code == 0 and "Connected to the built-in sandbox as Sandy Box" in out
+    assert err == "Account: sandbox\n"
+    code, out, _ = cli("check", "--json")
+    assert json.loads(out)["account"] == "sandbox" and json.loads(out)["user"]["email"]
 
 
 @pytest.mark.parametrize(
@@ -35,9 +38,9 @@ def test_check_prints_the_user(cli) -> None:
 )
 def test_catalog_commands_print_every_item(cli, command: str, count: int) -> None:
     code, out, _ = cli(command, "--json")
-    items = json.loads(out)
-    assert code == 0 and len(items) == count
-    assert all(item["id"] and item["name"] for item in items)
+    answer = json.loads(out)
+    assert code == 0 and answer["account"] == "sandbox" and len(answer[command]) == count
+    assert all(item["id"] and item["name"] for item in answer[command])
     code, out, _ = cli(command)
     assert len(out.splitlines()) == count and "\t" in out
 
@@ -46,10 +49,15 @@ def test_action_runs_through_the_runner_and_is_logged(cli) -> None:
     code, out, _ = cli(
         "action", "add-to-list", "--email", "cli@example.com", "--list", "3", "--json"
     )
-    outcome = json.loads(out)
-    assert code == 0
-    assert (outcome["status"], outcome["attempts"], outcome["target_id"]) == ("succeeded", 1, "3")
-    assert outcome["contact_id"]
+    run = json.loads(out)
+    assert code == 0 and run["status"] == "succeeded" and run["account"] == "sandbox"
+    subscribe = run["actions"][-1]
+    assert (subscribe["status"], subscribe["attempts"], subscribe["target_id"]) == (
+        "succeeded",
+        1,
+        "3",
+    )
+    assert run["contact_id"] and subscribe["evidence"]["status"] == 200
 
     code, out, _ = cli("log", "--json", "--limit", "5")
     rows = json.loads(out)
@@ -76,7 +84,7 @@ def test_each_action_kind(cli, kind: str, flag: str | None, target: str | None) 
         argv += [flag, target]
     code, out, err = cli(*argv)
     assert code == 0, err
-    assert json.loads(out)["status"] == "succeeded"
+    assert {a["status"] for a in json.loads(out)["actions"]} == {"succeeded"}
 
 
 def test_dry_run_sends_nothing(cli) -> None:
@@ -94,12 +102,115 @@ def test_log_filters_by_status(cli) -> None:
     assert code == 0 and len(out.splitlines()) == 1 and "add_to_list" in out
 
 
-def test_failures_are_one_line_and_non_zero(cli) -> None:
+def test_failures_say_why_and_exit_non_zero(cli) -> None:
     code, out, err = cli("action", "add-to-list", "--email", "f@example.com", "--list", "999999")
-    assert code == 1 and "could not find" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and "could not find" in out and "Traceback" not in err
 
     code, _, err = cli("action", "add-contact", "--email", "not-an-email")
-    assert code == 2 and "not an email address" in err
+    assert code == 2 and "--email: “not-an-email” is not an email address" in err
+
+
+# -- prompts and simulate ----------------------------------------------------------------------
+
+
+def test_prompts_lists_the_demo_prompts_on_a_fresh_install(cli) -> None:
+    code, out, _ = cli("prompts", "--json")
+    prompts = {p["name"]: p for p in json.loads(out)["prompts"]}
+    assert code == 0 and set(prompts) == {"Newsletter signup", "Beta program banner"}
+    assert [i["label"] for i in prompts["Newsletter signup"]["inputs"]][:2] == [
+        "Email",
+        "First name",
+    ]
+    code, out, _ = cli("prompts")
+    assert "Newsletter signup" in out and "accept" in out and "Add to List" in out
+
+
+def test_simulate_runs_an_interaction_with_the_same_runner(cli) -> None:
+    argv = ["simulate", "--prompt", "newsletter signup ", "--interaction", "accept"]
+    code, out, _ = cli(*argv, "--input", "Email=Sim@Example.com", "--input", "first name=Sim")
+    assert code == 0 and "succeeded" in out and "sim@example.com" in out
+    code, out, _ = cli(*argv, "--input", "Email=sim@example.com", "--json")
+    run = json.loads(out)
+    assert code == 0 and run["status"] == "succeeded" and run["source"] == "cli"
+    assert [a["reason_code"] for a in run["actions"]] == [None, "already_done"]
+    assert run["inputs"][0] == {"label": "Email", "value": "sim@example.com"}
+
+
+def test_simulate_exit_status_2_names_the_refused_input(cli) -> None:
+    argv = ["simulate", "--prompt", "Newsletter signup", "--interaction", "accept"]
+    code, _, err = cli(*argv)
+    assert code == 2 and "Email: Email is required." in err
+    code, _, err = cli(*argv, "--input", "Email=nope")
+    assert code == 2 and "Email: “nope” is not an email address" in err
+    code, _, err = cli(*argv, "--input", "Colour=blue")
+    assert code == 2 and "has no input “Colour”" in err
+    code, _, err = cli(*argv, "--trait", "novalue")
+    assert code == 2 and "--trait takes KEY=VALUE" in err
+    code, _, err = cli("simulate", "--prompt", "Nope", "--interaction", "accept")
+    assert code == 2 and "No prompt is named “Nope”" in err and "Newsletter signup" in err
+
+
+def test_simulate_decline_uses_traits_and_ignores_the_form(cli) -> None:
+    code, out, err = cli(
+        "simulate",
+        "--prompt",
+        "Newsletter signup",
+        "--interaction",
+        "decline",
+        "--trait",
+        "email_address=decliner@example.com",
+        "--input",
+        "Email=typed@example.com",
+        "--json",
+    )
+    run = json.loads(out)
+    assert code == 0 and run["status"] == "no_actions" and run["inputs"] == []
+    assert run["traits"] == {"email_address": "decliner@example.com"}
+    assert "does not submit the form" in err
+    code, out, _ = cli("runs", "--json", "--limit", "1")
+    assert json.loads(out)[0]["run_id"] == run["run_id"]
+
+
+def test_simulate_dry_run_predicts_without_sending(cli) -> None:
+    argv = ["simulate", "--prompt", "Newsletter signup", "--interaction", "accept"]
+    cli(*argv, "--input", "Email=twice@example.com")
+    code, out, _ = cli(*argv, "--input", "Email=twice@example.com", "--dry-run", "--json")
+    run = json.loads(out)
+    assert code == 0 and run["status"] == "dry_run"
+    assert run["actions"][1]["reason"].startswith("Would be skipped: Already subscribed")
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"AC_API_URL": "http://acct.api-us1.com", "AC_API_KEY": "k"}, "only accepts https"),
+        ({"AC_API_URL": "https://acct.api-us1.com"}, "AC_API_KEY is not"),
+        ({"AC_API_KEY": "k"}, "AC_API_URL is not"),
+        ({"AC_API_URL": "acct", "AC_API_KEY": "clé-secrète"}, "can't be part of a key"),
+        ({"AC_API_URL": "acct", "AC_API_KEY": "k" * 300}, "300 characters long"),
+    ],
+)
+def test_a_broken_environment_refuses_every_account_command(
+    cli, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], says: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for argv in (
+        ["action", "add-contact", "--email", "wrong@example.com"],
+        ["simulate", "--prompt", "x", "--interaction", "accept"],
+        ["check"],
+        ["lists"],
+    ):
+        code, out, err = cli(*argv)
+        assert code == 2 and says in err and "Traceback" not in err, argv
+        assert "Account:" not in err and not out
+    monkeypatch.delenv("AC_API_URL", raising=False)
+    monkeypatch.delenv("AC_API_KEY", raising=False)
+    code, out, _ = cli("log", "--json")
+    assert code == 0 and json.loads(out) == []  # nothing was sent anywhere
 
 
 def test_a_wrong_key_and_an_unreachable_host(cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,11 +219,13 @@ def test_a_wrong_key_and_an_unreachable_host(cli, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("AC_API_KEY", "wrong-key-1234")
         code, out, err = cli("check")
         assert code == 1 and "refused the API key" in err and "wrong-key" not in err + out
+        assert f"Account: {server.base_url} (from AC_API_URL / AC_API_KEY)" in err
         monkeypatch.setenv("AC_API_KEY", sandbox.api_key)
         code, out, _ = cli("lists", "--json")
-        assert code == 0 and len(json.loads(out)) == 48
+        assert code == 0 and len(json.loads(out)["lists"]) == 48
 
     monkeypatch.setenv("AC_API_URL", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setenv("AC_RETRY_SECONDS", "0")
     code, _, err = cli("check")
     assert code == 1 and "127.0.0.1:9 refused the connection" in err
 
@@ -122,6 +235,7 @@ def test_the_real_entry_point_has_no_traceback(data_dir: Path) -> None:
         "CONNECTOR_DB": str(data_dir / "c.db"),
         "AC_API_URL": "http://127.0.0.1:9",
         "AC_API_KEY": "k",
+        "AC_MAX_ATTEMPTS": "1",
     }
     done = subprocess.run(
         [sys.executable, "-m", "connector", "check"],
@@ -132,3 +246,4 @@ def test_the_real_entry_point_has_no_traceback(data_dir: Path) -> None:
     )
     assert done.returncode == 1
     assert "refused the connection" in done.stderr and "Traceback" not in done.stderr
+    assert not (data_dir / "sandbox.db").exists()  # a live account never creates the sandbox

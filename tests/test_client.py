@@ -1,36 +1,67 @@
-"""The client against hand-written transports: paging, every error type, redaction."""
+"""The client against hand-written transports: paging, verification, the error table, retries,
+the shared request budget, redaction. Every wait runs on a fake clock."""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+from factories import FakeClock
 
 from connector import (
     AcClient,
+    ApiError,
     AuthError,
+    ConnectFailed,
+    ConnectionLost,
+    Database,
+    HostNotFound,
     NotFoundError,
     RateLimitedError,
+    RedirectError,
+    RequestBudget,
+    RequestRejected,
+    RetryPolicy,
     ServerError,
-    UnreachableError,
+    SettingsError,
+    UnexpectedResponse,
     ValidationError,
 )
-from connector.budget import RequestBudget
-from connector.retry import RetryPolicy
 
 KEY = "secret-key-abcd1234"
 
 
-FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
-
-
 def client_for(
-    handler: Callable[[httpx.Request], httpx.Response], retry: RetryPolicy = FAST_RETRY
+    handler: Callable[[httpx.Request], httpx.Response],
+    clock: FakeClock | None = None,
+    retry: RetryPolicy | None = None,
 ) -> AcClient:
-    transport = httpx.MockTransport(handler)
-    return AcClient("https://acct.api-us1.com", KEY, transport=transport, retry=retry)
+    clock = clock or FakeClock()
+    return AcClient(
+        "https://acct.api-us1.com",
+        KEY,
+        transport=httpx.MockTransport(handler),
+        retry=retry or RetryPolicy(uniform=lambda low, high: high),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def scripted(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler answering with ``responses`` in turn (raising the exceptions)."""
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler
 
 
 def test_sends_the_api_token_and_reads_the_user() -> None:
@@ -44,6 +75,13 @@ def test_sends_the_api_token_and_reads_the_user() -> None:
     assert user.display_name == "Jo" and user.email == "j@x.io"
     assert seen[0].headers["Api-Token"] == KEY
     assert str(seen[0].url) == "https://acct.api-us1.com/api/3/users/me"
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"user": {}}', b'{"user": {"email": ""}}'])
+def test_a_connection_check_without_a_user_is_not_a_success(body: bytes) -> None:
+    with pytest.raises(UnexpectedResponse, match="user.email") as caught:
+        client_for(lambda r: httpx.Response(200, content=body)).me()
+    assert "Connected" not in caught.value.message
 
 
 def test_paginates_with_limit_100_until_meta_total() -> None:
@@ -67,18 +105,21 @@ def test_paginates_with_limit_100_until_meta_total() -> None:
     assert progress == [(1, 3), (2, 3), (3, 3)]
 
 
-def test_paging_stops_on_a_short_page_even_if_total_lies() -> None:
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        calls += 1
-        return httpx.Response(
-            200, json={"tags": [{"id": "1", "tag": "a"}], "meta": {"total": "900"}}
-        )
-
-    assert [t.name for t in client_for(handler).tags()] == ["a"]
-    assert calls == 1
+@pytest.mark.parametrize(
+    ("body", "lacks"),
+    [
+        (b"", "empty body"),
+        (b'{"meta": {"total": "4"}}', "the lists"),
+        (b'{"lists": "nope", "meta": {"total": "4"}}', "the lists"),
+        (b'{"lists": []}', "meta.total"),
+        (b'{"lists": [], "meta": {"total": "many"}}', "meta.total"),
+    ],
+)
+def test_a_catalog_page_that_does_not_verify_is_an_error(body: bytes, lacks: str) -> None:
+    client = client_for(lambda r: httpx.Response(200, content=body))
+    with pytest.raises(UnexpectedResponse, match=lacks) as caught:
+        client.lists()
+    assert caught.value.retryable and caught.value.exchange.status == 200
 
 
 @pytest.mark.parametrize(
@@ -102,18 +143,20 @@ def test_paging_stops_on_a_short_page_even_if_total_lies() -> None:
             ValidationError,
             "Contact Email Address is not valid. (email)",
         ),
-        (400, {}, ValidationError, "invalid request"),
+        (400, {}, ValidationError, "no reason given"),
+        (409, {"message": "Conflict"}, RequestRejected, "HTTP 409"),
         (500, {}, ServerError, "HTTP 500"),
         (502, {"message": "Bad gateway"}, ServerError, "Try again"),
     ],
 )
 def test_http_errors_are_typed_with_an_operator_sentence(status, body, error, says) -> None:
-    client = client_for(lambda r: httpx.Response(status, json=body))
+    client = client_for(lambda r: httpx.Response(status, json=body), retry=RetryPolicy(1))
     with pytest.raises(error) as caught:
         client.get("/lists")
     assert says in caught.value.message
     assert caught.value.status == status
     assert caught.value.exchange.status == status
+    assert caught.value.exchange.error == caught.value.message
 
 
 def test_validation_error_exposes_the_api_items() -> None:
@@ -125,40 +168,63 @@ def test_validation_error_exposes_the_api_items() -> None:
     assert caught.value.errors == body["errors"]
 
 
-def test_rate_limited_carries_retry_after() -> None:
-    client = client_for(lambda r: httpx.Response(429, headers={"Retry-After": "30"}, json={}))
-    with pytest.raises(RateLimitedError) as caught:
-        client.get("/lists")
-    assert caught.value.retry_after == 30
-    assert "Wait 30 s" in caught.value.message
+def test_a_redirect_is_an_error_naming_where_it_pointed_and_is_never_followed() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(301, headers={"Location": "https://elsewhere.example/api/3/lists"})
+
+    with pytest.raises(RedirectError) as caught:
+        client_for(handler).get("/lists")
+    assert "https://elsewhere.example/api/3/lists" in caught.value.message
+    assert "API URL" in caught.value.message
+    assert seen == ["https://acct.api-us1.com/api/3/lists"]  # one request: not followed
+
+
+def dns_failure() -> httpx.ConnectError:
+    """What httpx raises for a host that does not exist: a ConnectError caused by gaierror."""
+    error = httpx.ConnectError("[Errno -2] Name or service not known")
+    error.__cause__ = socket.gaierror(-2, "Name or service not known")
+    return error
 
 
 @pytest.mark.parametrize(
-    ("exc", "says"),
+    ("make", "error", "says", "retryable", "may_have_landed"),
     [
-        (
-            httpx.ConnectError("[Errno -2] Name or service not known"),
-            "Cannot find acct.api-us1.com",
-        ),
-        (httpx.ConnectError("[Errno 111] Connection refused"), "refused the connection"),
-        (httpx.ReadTimeout("timed out"), "did not answer in time"),
-        (httpx.ConnectTimeout("timed out"), "did not answer in time"),
-        (httpx.RemoteProtocolError("peer closed"), "Could not reach"),
+        (dns_failure, HostNotFound, "Cannot find acct.api-us1.com", False, False),
+        (lambda: httpx.ConnectTimeout("timed out"), ConnectFailed, "did not accept", True, False),
+        (lambda: httpx.ReadTimeout("timed out"), ConnectionLost, "did not answer", True, True),
+        (lambda: httpx.RemoteProtocolError("peer closed"), ConnectionLost, "lost", True, True),
     ],
 )
-def test_unreachable_hosts_are_typed(exc: Exception, says: str) -> None:
+def test_transport_failures_are_classified_by_the_table(
+    make, error, says, retryable, may_have_landed
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise exc
+        raise make()
 
-    with pytest.raises(UnreachableError) as caught:
-        client_for(handler).me()
+    with pytest.raises(error) as caught:
+        client_for(handler, retry=RetryPolicy(1)).me()
     assert says in caught.value.message
-    assert caught.value.status is None
+    assert (caught.value.retryable, caught.value.may_have_landed) == (retryable, may_have_landed)
+    assert caught.value.status is None and caught.value.exchange.status is None
 
 
-def test_empty_body_on_success_is_an_empty_object_and_garbage_is_a_server_error() -> None:
-    assert client_for(lambda r: httpx.Response(200, content=b"")).get("/x") == {}
-    with pytest.raises(ServerError, match="not JSON"):
+def test_a_real_refused_connection_is_a_connect_failure() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    clock = FakeClock()
+    client = AcClient(
+        f"http://127.0.0.1:{port}", KEY, retry=RetryPolicy(1), clock=clock, sleep=clock.sleep
+    )
+    with pytest.raises(ConnectFailed, match="refused the connection"):
+        client.me()
+
+
+def test_garbage_on_success_is_an_unexpected_response() -> None:
+    with pytest.raises(UnexpectedResponse, match="not JSON"):
         client_for(lambda r: httpx.Response(200, content=b"<html>login</html>")).get("/x")
 
 
@@ -166,7 +232,7 @@ def test_the_key_never_reaches_an_exchange_or_an_error() -> None:
     # A misbehaving server echoes the key back in its error body.
     client = client_for(lambda r: httpx.Response(422, json={"message": f"bad token {KEY}"}))
     with pytest.raises(ValidationError) as caught:
-        client.sync_contact({"email": "a@b.co"})
+        client.send("POST", "/contact/sync", body={"contact": {"email": "a@b.co"}})
     err = caught.value
     text = json.dumps(
         [err.message, err.detail, err.exchange.request_dict(), err.exchange.response_dict()]
@@ -176,115 +242,178 @@ def test_the_key_never_reaches_an_exchange_or_an_error() -> None:
     assert KEY not in repr(client)
 
 
-def test_write_helpers_send_the_documented_bodies() -> None:
-    bodies: list[tuple[str, dict]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append((request.url.path, json.loads(request.content)))
-        return httpx.Response(201, json={})
-
-    client = client_for(handler)
-    client.add_to_list("7", "3")
-    client.add_to_automation("7", "2")
-    client.add_tag("7", "9")
-    assert bodies == [
-        ("/api/3/contactLists", {"contactList": {"list": "3", "contact": "7", "status": 1}}),
-        ("/api/3/contactAutomations", {"contactAutomation": {"contact": "7", "automation": "2"}}),
-        ("/api/3/contactTags", {"contactTag": {"contact": "7", "tag": "9"}}),
-    ]
+@pytest.mark.parametrize("key", ["clé-secrète", "key\x00withnull", "ключ"])
+def test_a_key_that_cannot_travel_in_a_header_is_refused_with_a_sentence(key: str) -> None:
+    with pytest.raises(SettingsError, match="printable ASCII") as caught:
+        AcClient("https://acct.api-us1.com", key)
+    assert key not in caught.value.message
 
 
-def scripted(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    """A handler answering with ``responses`` in turn (raising the exceptions)."""
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return handler
-
-
-def test_retries_honour_retry_after_and_count_attempts() -> None:
+def test_retries_honour_retry_after_and_every_try_is_seen() -> None:
+    clock = FakeClock()
     handler = scripted(
-        httpx.Response(429, headers={"Retry-After": "0"}, json={}),
-        httpx.Response(503, headers={"Retry-After": "0"}, json={}),
-        httpx.Response(200, json={"user": {"id": "1"}}),
+        httpx.Response(429, headers={"Retry-After": "2"}, json={}),
+        httpx.Response(503, headers={"Retry-After": "1"}, json={}),
+        httpx.Response(200, json={"user": {"id": "1", "email": "a@b.co"}}),
     )
-    done = client_for(handler).call("GET", "/users/me")
-    assert done.attempts == 3
-    assert "HTTP 503" in done.last_error
+    tries = []
+    done = client_for(handler, clock).call("GET", "/users/me", on_try=tries.append)
+    assert [t.status for t in tries] == [429, 503, 200]
+    assert done is tries[-1] and "HTTP 503" in tries[1].error
+    assert clock.slept == [2.0, 1.0]
 
 
-def test_timeouts_and_resets_are_retried_then_reported_with_the_attempt_count() -> None:
-    handler = scripted(*(httpx.ReadTimeout("slow") for _ in range(4)))
-    with pytest.raises(UnreachableError) as caught:
-        client_for(handler).me()
-    assert caught.value.attempts == 4
+def test_backoff_is_exponential_with_full_jitter() -> None:
+    clock = FakeClock()
+    picks: list[tuple[float, float]] = []
+
+    def uniform(low: float, high: float) -> float:
+        picks.append((low, high))
+        return high / 2
+
+    retry = RetryPolicy(max_attempts=4, base_delay=0.25, uniform=uniform)
+    handler = scripted(*(httpx.Response(500, json={}) for _ in range(4)))
+    with pytest.raises(ServerError):
+        client_for(handler, clock, retry).get("/lists")
+    assert picks == [(0.0, 0.25), (0.0, 0.5), (0.0, 1.0)]
+    assert clock.slept == [0.125, 0.25, 0.5]
 
 
-def test_client_errors_are_not_retried() -> None:
-    handler = scripted(httpx.Response(404, json={"message": "No Result found"}))
-    with pytest.raises(NotFoundError) as caught:
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(301, headers={"Location": "https://x.example"}), RedirectError),
+        (httpx.Response(302, headers={"Location": "https://x.example"}), RedirectError),
+        (httpx.Response(400, json={}), ValidationError),
+        (httpx.Response(401, json={}), AuthError),
+        (httpx.Response(403, json={"message": "Forbidden"}), AuthError),
+        (httpx.Response(404, json={"message": "No Result found"}), NotFoundError),
+        (httpx.Response(409, json={}), RequestRejected),
+        (httpx.Response(422, json={"errors": []}), ValidationError),
+    ],
+)
+def test_redirects_and_client_errors_other_than_429_are_not_retried(response, error) -> None:
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return response
+
+    with pytest.raises(error):
         client_for(handler).get("/lists/9")
-    assert caught.value.attempts == 1
+    assert len(sent) == 1
 
 
-def test_unsafe_requests_can_opt_out_of_retries() -> None:
-    handler = scripted(httpx.Response(502, json={}), httpx.Response(201, json={}))
-    with pytest.raises(ServerError) as caught:
-        client_for(handler).call("POST", "/contactAutomations", body={}, retry=False)
-    assert caught.value.attempts == 1
+def test_an_unknown_host_is_not_retried() -> None:
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise dns_failure()
+
+    with pytest.raises(HostNotFound):
+        client_for(handler).me()
+    assert len(sent) == 1
+
+
+def test_timeouts_are_retried_up_to_the_attempt_cap() -> None:
+    clock = FakeClock()
+    handler = scripted(*(httpx.ReadTimeout("slow") for _ in range(4)))
+    tries = []
+    with pytest.raises(ConnectionLost):
+        client_for(handler, clock).call("GET", "/users/me", on_try=tries.append)
+    assert len(tries) == 4 and all(t.status is None and t.error for t in tries)
 
 
 def test_total_time_cap_stops_retries() -> None:
     handler = scripted(
         *(httpx.Response(429, headers={"Retry-After": "60"}, json={}) for _ in range(2))
     )
-    with pytest.raises(RateLimitedError) as caught:
-        client_for(handler).get("/lists")  # waiting 60 s would pass the 30 s cap: give up now
-    assert caught.value.attempts == 1
+    clock = FakeClock()
+    with pytest.raises(RateLimitedError):
+        client_for(handler, clock).get("/lists")  # waiting 60 s would pass the 30 s cap
+    assert clock.slept == []
 
 
-def test_budget_admits_at_most_limit_starts_per_window() -> None:
-    now = [0.0]
-    budget = RequestBudget(
-        5, 1.0, margin=0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
+@pytest.mark.parametrize(
+    ("error", "delay"),
+    [
+        (RateLimitedError("x", retry_after=3), 3.0),
+        (ServerError("x"), 0.25),
+        (UnexpectedResponse("x"), 0.25),
+        (ConnectionLost("x"), 0.25),
+        (ConnectFailed("x"), 0.25),
+        (HostNotFound("x"), None),
+        (RedirectError("x"), None),
+        (AuthError("x"), None),
+        (NotFoundError("x"), None),
+        (ValidationError("x"), None),
+        (RequestRejected("x"), None),
+    ],
+)
+def test_the_retry_policy_follows_the_error_table(error: ApiError, delay: float | None) -> None:
+    policy = RetryPolicy(uniform=lambda low, high: high)
+    assert policy.next_delay(1, error, elapsed=0.0) == delay
+    assert policy.next_delay(4, error, elapsed=0.0) is None  # the attempt cap
+
+
+# -- the shared request budget ----------------------------------------------------------------
+
+
+def budget(tmp_path: Path, clock: FakeClock, limit: int = 5, margin: float = 0.0) -> RequestBudget:
+    db = Database(tmp_path / "budget.db")
+    return RequestBudget(db, "acct", limit, margin=margin, clock=clock, sleep=clock.sleep)
+
+
+def test_budget_admits_at_most_limit_starts_per_window(tmp_path: Path) -> None:
+    clock = FakeClock()
+    slots = budget(tmp_path, clock)
     starts = []
     for _ in range(12):
-        budget.acquire()
-        starts.append(now[0])
+        slots.acquire()
+        starts.append(clock.now - FakeClock().now)
     assert starts[:5] == [0.0] * 5
     assert starts[5] == pytest.approx(1.0) and starts[10] == pytest.approx(2.0)
-    for i in range(len(starts)):
-        in_window = [t for t in starts if starts[i] <= t < starts[i] + 1.0]
-        assert len(in_window) <= 5
+    for first in starts:
+        assert len([t for t in starts if first <= t < first + 1.0]) <= 5
 
 
-def test_a_429_holds_the_whole_budget() -> None:
-    now = [0.0]
-    budget = RequestBudget(
-        5, 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
-    budget.hold(3.0)
-    assert budget.acquire() == pytest.approx(3.0)
-
-
-def test_an_unknown_host_is_not_retried() -> None:
-    handler = scripted(httpx.ConnectError("[Errno -2] Name or service not known"))
-    with pytest.raises(UnreachableError) as caught:
-        client_for(handler).me()
-    assert caught.value.attempts == 1 and not caught.value.transient
-
-
-def test_the_budget_keeps_a_margin_over_the_servers_window() -> None:
-    now = [0.0]
-    budget = RequestBudget(
-        2, 1.0, margin=0.05, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
+def test_budgets_on_one_file_share_the_account(tmp_path: Path) -> None:
+    clock = FakeClock()
+    one, two = budget(tmp_path, clock), budget(tmp_path, clock)  # two processes, say
     for _ in range(3):
-        budget.acquire()
-    assert now[0] == pytest.approx(1.05)
+        one.acquire()
+        two.acquire()
+    assert clock.now - FakeClock().now == pytest.approx(1.0)  # the sixth start waited a window
+
+
+def test_a_429_holds_the_whole_budget(tmp_path: Path) -> None:
+    clock = FakeClock()
+    one, two = budget(tmp_path, clock), budget(tmp_path, clock)
+    one.hold(3.0)
+    assert two.acquire() == pytest.approx(3.0)
+
+
+def test_the_budget_keeps_a_margin_over_the_servers_window(tmp_path: Path) -> None:
+    clock = FakeClock()
+    slots = budget(tmp_path, clock, limit=2, margin=0.05)
+    for _ in range(3):
+        slots.acquire()
+    assert clock.now - FakeClock().now == pytest.approx(1.05)
+
+
+def test_a_429_answer_holds_the_budget_for_every_process(tmp_path: Path) -> None:
+    clock = FakeClock()
+    slots = budget(tmp_path, clock)
+    started = clock.now
+    handler = scripted(
+        httpx.Response(429, headers={"Retry-After": "4"}, json={}),
+        httpx.Response(200, json={"user": {"id": "1", "email": "a@b.co"}}),
+    )
+    client = client_for(handler, clock)
+    client.budget = slots
+    client.me()
+    with Database(tmp_path / "budget.db").read() as db:
+        (until,) = db.execute("SELECT until FROM request_holds WHERE account = 'acct'").fetchone()
+    assert until == pytest.approx(started + 4.0)  # what every other process on the file sees
+    assert clock.slept == [4.0]

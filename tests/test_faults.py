@@ -1,176 +1,146 @@
-"""Faults injected into the sandbox, seen through the runner and the log: the outcome, the
-attempt count and the error are right, nothing is lost, and no retry enrolls twice."""
+"""Faults injected into the sandbox, seen through the runner and the log: the outcome, the tries
+and the reason are right, nothing is lost, and no retry enrolls twice. Retries wait on the fake
+clock of the ``console`` fixture."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from factories import prompt_with
+from factories import prompt_with, user
 
 from connector import (
     ActionConfig,
     ActionType,
     Console,
-    ErrorBehaviour,
     Interaction,
-    RunResult,
-    SimulatedUser,
+    Reason,
+    Run,
     Status,
 )
-from connector.retry import RetryPolicy
-from connector.sandbox import Fault, Sandbox
-
-FAST = RetryPolicy(max_attempts=4, max_seconds=10, base_delay=0.01, max_delay=0.05)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as made:
-        yield made
-
-
-@pytest.fixture
-def console(tmp_path: Path, sandbox: Sandbox) -> Iterator[Console]:
-    made = Console(tmp_path / "c.db", env={}, sandbox=sandbox, retry=FAST)
-    yield made
-    made.close()
+from connector.sandbox import Fault
 
 
 def automation_id(console: Console) -> str:
     return next(a.id for a in console.client().automations() if a.multientry)
 
 
-def run(console: Console, *actions: ActionConfig, email: str = "f@x.io") -> RunResult:
+def run(console: Console, *actions: ActionConfig, email: str = "f@x.io") -> Run:
     prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), *actions)
-    return console.runner().run(prompt, Interaction.ACCEPT, SimulatedUser(), {0: email})
+    return console.runner().run(prompt, Interaction.ACCEPT, user(), {0: email})
 
 
 def enroll(console: Console) -> ActionConfig:
     return ActionConfig(ActionType.ADD_TO_AUTOMATION, {"automation_id": automation_id(console)})
 
 
-def enrollments(console: Console, result: RunResult) -> int:
-    return len(console.client().contact_automations(result.contact_id))
+def enrollments(console: Console, done: Run) -> int:
+    path = f"/contacts/{done.contact_id}/contactAutomations"
+    return len(console.client().get(path)["contactAutomations"])
 
 
-def row(console: Console, result: RunResult, action_type: str) -> dict:
-    return next(r for r in console.log.run(result.run_id) if r["action_type"] == action_type)
+def row(console: Console, done: Run, action_type: str) -> dict:
+    return next(r for r in console.log.rows_of_run(done.run_id) if r["action_type"] == action_type)
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
-def test_a_transient_status_is_retried_and_enrolls_once(console, sandbox, status) -> None:
+def test_a_transient_status_is_retried_and_enrolls_once(console, status) -> None:
     action = enroll(console)
-    sandbox.inject(Fault("status", "POST", "/contactAutomations", status=status, retry_after=0.01))
-    result = run(console, action)
-    outcome = result.outcomes[-1]
-    assert outcome.status is Status.SUCCEEDED and outcome.attempts == 2
-    assert enrollments(console, result) == 1
-    logged = row(console, result, "add_to_automation")
+    console.sandbox.inject(Fault("status", "POST", "/contactAutomations", status=status))
+    done = run(console, action)
+    enrolled = done.attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.attempts == 2
+    assert enrollments(console, done) == 1
+    logged = row(console, done, "add_to_automation")
     assert (logged["status"], logged["attempts"]) == ("succeeded", 2)
     assert f"HTTP {status}" in logged["last_error"] or "rate limit" in logged["last_error"]
+    # A 5xx may have been applied: the retry checked first. A 429 was refused: no need.
+    purposes = [c.purpose for c in enrolled.checks]
+    expected = ["before sending"] if status == 429 else ["before sending", "after a lost answer"]
+    assert purposes == expected
 
 
-def test_a_lost_answer_after_the_write_landed_is_not_repeated(console, sandbox) -> None:
+def test_a_lost_answer_after_the_write_landed_is_not_repeated(console) -> None:
     action = enroll(console)
-    sandbox.inject(Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0.01))
-    result = run(console, action)
-    outcome = result.outcomes[-1]
-    assert outcome.status is Status.SUCCEEDED
-    assert "earlier attempt went through" in outcome.note
-    assert outcome.attempts == 1  # one POST sent; the check before the retry found it
-    assert enrollments(console, result) == 1
-    assert "did not answer in time" in row(console, result, "add_to_automation")["last_error"]
+    console.sandbox.inject(
+        Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0)
+    )
+    done = run(console, action)
+    enrolled = done.attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.LANDED_EARLIER
+    assert enrolled.attempts == 1  # one POST sent; the check before the retry found it
+    assert enrolled.evidence == enrolled.checks[-1].exchange
+    assert enrollments(console, done) == 1
+    assert "did not answer in time" in row(console, done, "add_to_automation")["last_error"]
 
 
-def test_a_reset_before_the_write_is_retried(console, sandbox) -> None:
+def test_a_lost_reentry_is_recognised_by_its_new_row(console) -> None:
+    """With re-entry allowed the contact is already there before; only a new row is ours."""
     action = enroll(console)
-    sandbox.inject(Fault("reset", "POST", "/contactAutomations"))
-    result = run(console, action)
-    assert result.outcomes[-1].status is Status.SUCCEEDED
-    assert result.outcomes[-1].attempts == 2
-    assert enrollments(console, result) == 1
+    first = run(console, action)
+    again = ActionConfig(ActionType.ADD_TO_AUTOMATION, {**action.params, "allow_reentry": "1"})
+    console.sandbox.inject(Fault("reset", "POST", "/contactAutomations", commit=True))
+    done = run(console, again)
+    enrolled = done.attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.LANDED_EARLIER
+    assert enrolled.attempts == 1 and enrollments(console, first) == 2
 
 
-def test_a_reset_after_a_tag_landed_is_not_repeated(console, sandbox) -> None:
+def test_a_reset_before_the_write_is_retried(console) -> None:
+    action = enroll(console)
+    console.sandbox.inject(Fault("reset", "POST", "/contactAutomations"))
+    done = run(console, action)
+    assert done.attempts[-1].status is Status.SUCCEEDED and done.attempts[-1].attempts == 2
+    assert enrollments(console, done) == 1
+
+
+def test_a_reset_after_a_tag_landed_is_not_repeated(console) -> None:
     tag = console.client().tags()[0].id
-    sandbox.inject(Fault("reset", "POST", "/contactTags", commit=True))
-    result = run(console, ActionConfig(ActionType.ADD_TAG, {"tag_id": tag}))
-    assert result.outcomes[-1].status is Status.SUCCEEDED
-    assert len(console.client().contact_tags(result.contact_id)) == 1
+    console.sandbox.inject(Fault("reset", "POST", "/contactTags", commit=True))
+    done = run(console, ActionConfig(ActionType.ADD_TAG, {"tag_id": tag}))
+    assert done.attempts[-1].status is Status.SUCCEEDED and done.attempts[-1].attempts == 1
+    tags = console.client().get(f"/contacts/{done.contact_id}/contactTags")["contactTags"]
+    assert len(tags) == 1
 
 
-def test_every_retry_checks_first_so_a_storm_still_enrolls_once(console, sandbox) -> None:
+def test_every_retry_checks_first_so_a_storm_still_enrolls_once(console) -> None:
     action = enroll(console)
-    sandbox.inject(
-        Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0.01),
+    console.sandbox.inject(
+        Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0),
         Fault("status", "GET", "/contacts/*/contactAutomations", status=502),
         Fault("reset", "POST", "/contactAutomations", count=3),
     )
-    result = run(console, action)
-    assert result.outcomes[-1].status is Status.SUCCEEDED
-    assert enrollments(console, result) == 1
+    done = run(console, action)
+    assert done.attempts[-1].status is Status.SUCCEEDED
+    assert enrollments(console, done) == 1
 
 
-def test_retries_give_up_after_the_attempt_cap_and_say_why(console, sandbox) -> None:
-    sandbox.inject(Fault("status", "POST", "/contactLists", status=500, count=10))
-    result = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
-    outcome = result.outcomes[-1]
-    assert outcome.status is Status.FAILED and outcome.attempts == 4
-    assert "HTTP 500" in outcome.error
-    logged = row(console, result, "add_to_list")
+def test_retries_give_up_after_the_attempt_cap_and_say_why(console) -> None:
+    console.sandbox.inject(Fault("status", "POST", "/contactLists", status=500, count=10))
+    done = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
+    failed = done.attempts[-1]
+    assert failed.status is Status.FAILED and failed.attempts == 4
+    assert "HTTP 500" in failed.reason and "Not subscribed" in failed.reason
+    logged = row(console, done, "add_to_list")
     assert (logged["status"], logged["attempts"], logged["http_status"]) == ("failed", 4, 500)
     assert console.log.page().counts.get("pending", 0) == 0  # nothing left hanging
 
 
-def test_an_empty_sync_answer_still_finds_the_contact(console, sandbox) -> None:
-    sandbox.inject(Fault("empty", "POST", "/contact/sync", status=201, commit=True))
-    result = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
-    assert [o.status for o in result.outcomes] == [Status.SUCCEEDED, Status.SUCCEEDED]
-    assert result.contact_id
-    assert [r["list"] for r in console.client().contact_lists(result.contact_id)] == ["3"]
+def test_an_empty_sync_answer_is_retried_not_trusted(console) -> None:
+    console.sandbox.inject(Fault("empty", "POST", "/contact/sync", status=201, commit=True))
+    done = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
+    sync = done.attempts[0]
+    assert [a.status for a in done.attempts] == [Status.SUCCEEDED, Status.SUCCEEDED]
+    assert sync.attempts == 2 and "empty body" in sync.tries[0].error
+    assert sync.evidence.response_body["contact"]["id"] == done.contact_id
 
 
-def test_a_malformed_sync_answer_is_retried(console, sandbox) -> None:
-    sandbox.inject(Fault("malformed", "POST", "/contact/sync", commit=True))
-    result = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
-    sync = result.outcomes[0]
+def test_a_malformed_sync_answer_is_retried(console) -> None:
+    console.sandbox.inject(Fault("malformed", "POST", "/contact/sync", commit=True))
+    done = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}))
+    sync = done.attempts[0]
     assert sync.status is Status.SUCCEEDED and sync.attempts == 2
-    assert "not JSON" in row(console, result, "add_contact")["last_error"]
+    assert "not JSON" in row(console, done, "add_contact")["last_error"]
 
 
-def test_a_permanent_error_is_not_retried(console, sandbox) -> None:
-    result = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "999999"}))
-    assert result.outcomes[-1].status is Status.FAILED and result.outcomes[-1].attempts == 1
-
-
-def test_eight_threads_stay_within_the_accounts_budget(tmp_path: Path) -> None:
-    with Sandbox(rate_limit=10, rate_window=0.5) as sandbox:
-        console = Console(tmp_path / "c.db", env={}, sandbox=sandbox, retry=FAST)
-        tag = console.client().tags()[0].id
-        action = ActionConfig(ActionType.ADD_TAG, {"tag_id": tag}, ErrorBehaviour.CONTINUE)
-        results: list[RunResult] = []
-        lock = threading.Lock()
-
-        def worker(n: int) -> None:
-            done = run(
-                console,
-                action,
-                ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3"}),
-                email=f"t{n}@x.io",
-            )
-            with lock:
-                results.append(done)
-
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sandbox.refused_count() == 0
-        assert len(results) == 8
-        assert all(o.status is Status.SUCCEEDED for r in results for o in r.outcomes)
-        assert all(o.attempts == 1 for r in results for o in r.outcomes)
-        console.close()
+def test_a_permanent_error_is_not_retried(console) -> None:
+    done = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "999999"}))
+    assert done.attempts[-1].status is Status.FAILED and done.attempts[-1].attempts == 1

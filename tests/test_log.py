@@ -1,53 +1,95 @@
+"""The action log: runs and attempts as records, filters and keyset pages, CSV, interrupted runs
+of processes that died, and outcomes the data file refused to record."""
+
 from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from connector import ActionLog, Database, LogFilter, Status
-from connector.log import LogEntry
+import httpx
+from factories import FakeClock, action, prompt_with, user
+
+from connector import (
+    ActionLog,
+    ActionType,
+    Attempt,
+    Console,
+    Database,
+    Interaction,
+    LogFilter,
+    Run,
+    RunStatus,
+    SimulatedUser,
+    Status,
+)
+from connector.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
 
 
-def entry(n: int, **kw) -> LogEntry:
-    base = {
-        "run_id": f"run{n}",
-        "action_type": "add_to_list",
-        "interaction": "accept",
-        "prompt_id": 1,
-        "prompt_name": "P",
-        "contact_email": f"User{n}@Example.com",
-        "target_id": "3",
-        "target_name": "Newsletter",
-    }
-    return LogEntry(**{**base, **kw})
+def record(log: ActionLog, n: int, status: Status = Status.SUCCEEDED, **kw: str) -> Attempt:
+    """A finished run of one Add to List attempt, as the runner would leave it."""
+    run = Run(
+        run_id=f"run{n}",
+        prompt_id=1,
+        prompt_name="P",
+        interaction=Interaction(kw.pop("interaction", "accept")),
+        user=SimulatedUser("u"),
+        account="sandbox",
+    )
+    attempt = Attempt(
+        run_id=run.run_id,
+        position=1,
+        action_type=ActionType.ADD_TO_LIST,
+        label="Add to List",
+        target_id="3",
+        target_name="Newsletter",
+        contact_email=kw.pop("email", f"User{n}@Example.com"),
+    )
+    log.start_run(run)
+    log.start(attempt, run)
+    attempt.finish(status, kw.pop("reason", ""))
+    log.finish(attempt, run)
+    run.conclude()
+    log.finish_run(run)
+    return attempt
 
 
 def test_pending_then_finished_row_keeps_everything(tmp_path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
-    row_id = log.start(entry(1))
-    assert log.get(row_id)["status"] == "pending"
-    log.finish(
-        row_id,
-        Status.SUCCEEDED,
-        http_status=200,
-        attempts=1,
-        duration_ms=12.5,
-        request={"method": "POST", "body": {"a": 1}},
-        response={"status": 200, "body": {}},
-    )
-    row = log.get(row_id)
-    assert row["status"] == "succeeded"
-    assert row["request"] == {"method": "POST", "body": {"a": 1}}
-    assert row["contact_email"] == "user1@example.com"
-    assert row["finished_at"] >= row["created_at"]
-    assert row["created_at"].endswith("Z")
+    run = Run("r1", 1, "P", Interaction.ACCEPT, SimulatedUser("u"))
+    attempt = Attempt("r1", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "News")
+    attempt.contact_email = "Ada@Example.com"
+    log.start_run(run)
+    log.start(attempt, run)
+    assert log.get(attempt.log_id)["status"] == "pending"
+    assert console_owner_row(tmp_path)["status"] == "pending"
+    attempt.finish(Status.SUCCEEDED, "done")
+    log.finish(attempt, run)
+    row = log.get(attempt.log_id)
+    assert row["status"] == "succeeded" and row["error"] == "done"
+    assert row["contact_email"] == "ada@example.com"
+    assert row["finished_at"] >= row["created_at"] and row["created_at"].endswith("Z")
+
+
+def console_owner_row(tmp_path: Path) -> dict:
+    with Database(tmp_path / "c.db").read() as db:
+        return dict(next(iter(db.table("runs").rows_where("run_id = 'r1'"))))
 
 
 def test_filters_counts_and_keyset_pages(tmp_path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
     for n in range(120):
         status = Status.FAILED if n % 3 == 0 else Status.SUCCEEDED
-        log.start(entry(n, interaction="decline" if n % 2 else "accept"), status=status)
+        record(log, n, status, interaction="decline" if n % 2 else "accept")
 
     first = log.page(limit=50)
     assert [r["run_id"] for r in first.rows[:2]] == ["run119", "run118"]
@@ -62,13 +104,13 @@ def test_filters_counts_and_keyset_pages(tmp_path) -> None:
     rows = log.page(failed_accepts, limit=500).rows
     assert rows and all(r["status"] == "failed" and r["interaction"] == "accept" for r in rows)
     assert len(rows) == len([n for n in range(120) if n % 3 == 0 and n % 2 == 0])
-
     assert [r["run_id"] for r in log.page(LogFilter(email="USER7@"), limit=5).rows] == ["run7"]
+    assert [r.run_id for r in log.runs(limit=3)] == ["run119", "run118", "run117"]
 
 
 def test_time_range_filter(tmp_path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
-    log.start(entry(1))
+    record(log, 1)
     now = datetime.now(UTC)
     assert log.page(LogFilter(since=now - timedelta(minutes=1))).total == 1
     assert log.page(LogFilter(since=now + timedelta(minutes=1))).total == 0
@@ -77,36 +119,20 @@ def test_time_range_filter(tmp_path) -> None:
 
 def test_email_filter_treats_wildcards_literally(tmp_path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
-    log.start(entry(1, contact_email="a_b@x.io"))
-    log.start(entry(2, contact_email="axb@x.io"))
+    record(log, 1, email="a_b@x.io")
+    record(log, 2, email="axb@x.io")
     assert [r["contact_email"] for r in log.page(LogFilter(email="a_b")).rows] == ["a_b@x.io"]
 
 
 def test_csv_export_holds_the_filtered_rows(tmp_path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
-    log.start(entry(1), status=Status.SUCCEEDED, request={"url": "u"})
-    log.start(entry(2), status=Status.FAILED, error="boom, with a comma")
+    record(log, 1)
+    record(log, 2, Status.FAILED, reason="boom, with a comma")
     rows = list(csv.DictReader(io.StringIO(log.export_csv(LogFilter(statuses=("failed",))))))
     assert len(rows) == 1
     assert rows[0]["run_id"] == "run2" and rows[0]["error"] == "boom, with a comma"
     everything = list(csv.DictReader(io.StringIO(log.export_csv())))
     assert [r["run_id"] for r in everything] == ["run2", "run1"]
-    assert everything[1]["request"] == '{"url": "u"}'
-
-
-def test_rows_left_pending_by_a_crash_become_interrupted(tmp_path) -> None:
-    db = Database(tmp_path / "c.db")
-    log = ActionLog(db)
-    stale = log.start(entry(1))
-    fresh = log.start(entry(2))
-    with db.write() as conn:
-        conn.execute(
-            "UPDATE action_log SET created_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", [stale]
-        )
-    assert log.recover_interrupted() == 1
-    assert log.get(stale)["status"] == "interrupted"
-    assert "unknown" in log.get(stale)["error"]
-    assert log.get(fresh)["status"] == "pending"
 
 
 def test_filtered_pages_use_an_index(tmp_path) -> None:
@@ -118,3 +144,95 @@ def test_filtered_pages_use_an_index(tmp_path) -> None:
             args,
         ).fetchall()
     assert any("USING INDEX" in str(step) or "USING COVERING INDEX" in str(step) for step in plan)
+
+
+# -- processes that die ----------------------------------------------------------------------
+
+_START_AND_HANG = textwrap.dedent(
+    """
+    import sys, time
+    from connector import ActionLog, ActionType, Attempt, Database, Interaction, Run
+    from connector import SimulatedUser
+    log = ActionLog(Database(sys.argv[1]))
+    run = Run("doomed", 1, "P", Interaction.ACCEPT, SimulatedUser("u"), account="sandbox")
+    log.start_run(run)
+    log.start(Attempt("doomed", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "N"), run)
+    print("started", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_killed_process_leaves_interrupted_rows_as_soon_as_anyone_looks(tmp_path) -> None:
+    path = tmp_path / "c.db"
+    log = ActionLog(Database(path))
+    mine = record(log, 1)  # this (live) process's rows are never touched
+    with subprocess.Popen(
+        [sys.executable, "-c", _START_AND_HANG, str(path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "started"
+            assert log.page(LogFilter(run_id="doomed")).rows[0]["status"] == "pending"  # alive
+            assert log.recover_interrupted() == 0
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+    rows = log.page(LogFilter(run_id="doomed")).rows  # looking is enough
+    assert rows[0]["status"] == "interrupted"
+    assert f"process {child.pid}" in rows[0]["error"] and "unknown" in rows[0]["error"]
+    run = log.run("doomed")
+    assert run is not None and run.status is RunStatus.INTERRUPTED
+    assert log.get(mine.log_id)["status"] == "succeeded"
+
+
+# -- outcomes the data file refuses ----------------------------------------------------------
+
+
+class LockingSandbox(Sandbox):
+    """When the write arrives, a second connection takes the data file's write lock and keeps it
+    until ``release()``: the outcome is known in ActiveCampaign but can't be written here."""
+
+    def __init__(self, db_path: Path) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.holder: sqlite3.Connection | None = None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handle(request)
+        if request.method == "POST" and request.url.path.endswith("/contactLists"):
+            self.holder = sqlite3.connect(self.db_path, isolation_level=None)
+            self.holder.execute("BEGIN IMMEDIATE")
+        return answer
+
+    def release(self) -> None:
+        assert self.holder is not None
+        self.holder.execute("ROLLBACK")
+        self.holder.close()
+
+
+def test_an_outcome_the_log_cannot_record_is_shown_then_written_later(tmp_path) -> None:
+    path = tmp_path / "c.db"
+    sandbox = LockingSandbox(path)
+    clock = FakeClock()
+    console = Console(
+        path, env={}, sandbox=sandbox, clock=clock, sleep=clock.sleep, busy_timeout=0.05
+    )
+    prompt = prompt_with(action(ActionType.ADD_TO_LIST, "3"))
+    run = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "locked@x.io"})
+    subscribe = run.attempts[1]
+    # What happened in ActiveCampaign is known and said, with why the log lacks it.
+    assert subscribe.status is Status.SUCCEEDED
+    assert "could not record" in subscribe.unrecorded and "after 3 tries" in subscribe.unrecorded
+    assert any("Add to List" in line for line in run.not_recorded)
+    assert run.unrecorded  # the run's outcome could not be written either
+    assert clock.slept[:2] == [0.25, 0.5]  # the log retried, on the injected clock
+    sandbox.release()
+    assert console.log.get(subscribe.log_id)["status"] == "pending"
+    # The next entry this process logs writes the waiting outcomes first.
+    console.runner().run(prompt, Interaction.DISMISS, user("x@x.io"), {})
+    assert console.log.get(subscribe.log_id)["status"] == "succeeded"
+    assert console.log.run(run.run_id).status is RunStatus.SUCCEEDED
+    console.close()

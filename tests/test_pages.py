@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def run_page(name: str) -> AppTest:
+    """Render one page alone, on the data file of ``data_dir``, after the step the frame runs
+    first on a fresh install: seeding the demo prompts."""
+    with closing(Console()) as console:
+        console.seed_demo_prompts()
+
     def page(module: str) -> None:
         import importlib
 
@@ -188,10 +194,12 @@ def test_simulator_reports_a_bad_email_against_its_field(data_dir: Path) -> None
 
 def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
     console = Console(data_dir / "connector.db")
+    console.seed_demo_prompts()
     prompt = next(p for p in console.prompts.all() if p.name == "Newsletter signup")
     console.runner(operator="tester").run(
         prompt, Interaction.ACCEPT, SimulatedUser(), {0: "grace@example.com"}
     )
+    console.close()
     at = run_page("action_log")
     assert not at.exception
     assert at.metric[0].value == "2"
@@ -239,6 +247,7 @@ def test_simulator_without_an_email_says_why_once(data_dir: Path) -> None:
     at.toggle(key="sim_dry_run").set_value(True)
     at.button(key="sim_accept").click().run()
     assert len(at.expander) == 3 and all("dry run" in e.label for e in at.expander)
+    assert "Would create the contact" in texts(at)
 
 
 def test_catalog_of_an_unreachable_account_says_so_once(data_dir: Path) -> None:
@@ -250,3 +259,70 @@ def test_catalog_of_an_unreachable_account_says_so_once(data_dir: Path) -> None:
     assert not at.error
     assert "not fetched" in texts(at)
     assert [t.label for t in at.tabs][0] == "Lists (0)"
+
+
+def test_simulator_decline_runs_with_an_empty_required_form(data_dir: Path) -> None:
+    at = run_page("simulator")
+    console = Console(data_dir / "connector.db")
+    newsletter = next(p for p in console.prompts.all() if p.name == "Newsletter signup")
+    newsletter.actions[Interaction.DECLINE] = list(newsletter.actions[Interaction.ACCEPT])
+    console.prompts.save(newsletter)
+    at = run_page("simulator")
+    at.selectbox(key="sim_prompt").set_value(newsletter.id).run()
+    at.text_input(key="sim_email_trait").input("decliner@example.com")
+    at.button(key="sim_decline").click().run()
+    assert not at.exception
+    assert "nothing was sent" not in texts(at).lower().replace("nothing typed", "")
+    assert all("succeeded" in e.label for e in at.expander) and len(at.expander) == 2
+    assert "does not submit the form" in texts(at)
+    run = console.log.runs()[0]
+    assert (run.interaction, run.contact_email) == (Interaction.DECLINE, "decliner@example.com")
+
+
+def test_simulator_result_belongs_to_its_prompt(data_dir: Path) -> None:
+    at = run_page("simulator")
+    prompts = {p.name: p.id for p in Console(data_dir / "connector.db").prompts.all()}
+    at.selectbox(key="sim_prompt").set_value(prompts["Newsletter signup"]).run()
+    at.button(key="sim_timeout").click().run()
+    assert "Ran Timeout on “Newsletter signup”" in texts(at)
+    assert "no actions on this prompt" in texts(at)
+    at.selectbox(key="sim_prompt").set_value(prompts["Beta program banner"]).run()
+    assert "Newsletter signup”" not in texts(at)
+
+
+def test_a_broken_environment_blocks_the_pages_that_act(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AC_API_URL", "http://acct.api-us1.com")
+    monkeypatch.setenv("AC_API_KEY", "some-key")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "only accepts https" in at.error[0].value and "fall back" in at.error[0].value
+    assert "No account" in "\n".join(m.value for m in at.sidebar.markdown)
+    # AppTest.switch_page only knows file pages; ours are callables registered by url_path.
+    at._page_hash = next(
+        page_hash
+        for page_hash, info in at._registered_pages.items()
+        if info.get("url_pathname") == "simulator"
+    )
+    at.run()
+    assert not at.exception and not at.button  # blocked: no prompt can be clicked
+    assert not at.title  # the page itself never ran
+    assert "only accepts https" in at.error[0].value
+
+
+def test_action_log_shows_runs_without_actions(data_dir: Path) -> None:
+    console = Console(data_dir / "connector.db")
+    console.seed_demo_prompts()
+    prompt = next(p for p in console.prompts.all() if p.name == "Newsletter signup")
+    console.runner(operator="tester").run(
+        prompt, Interaction.DISMISS, SimulatedUser("u-7", {"email_address": "d@x.io"})
+    )
+    console.close()
+    at = run_page("action_log")
+    at.segmented_control(key="log_view").set_value("Runs").run()
+    table = at.dataframe[0].value
+    assert list(table["Interaction"]) == ["Dismiss"] and list(table["Outcome"]) == ["no actions"]
+    at.session_state["log_runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert "Dismiss has no actions on this prompt" in texts(at)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -11,6 +14,7 @@ import pytest
 from factories import api_client
 
 from connector.sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox, SeedSpec
+from connector.sandbox.store import Store
 
 
 def sync(client: httpx.Client, email: str, **attributes: object) -> httpx.Response:
@@ -507,8 +511,9 @@ def test_reset_restores_the_seed(tmp_path: Path) -> None:
         assert client.get("/lists").json()["meta"]["total"] == "48"
 
 
-def test_closed_sandbox_refuses_requests() -> None:
-    sb = Sandbox()
+@pytest.mark.parametrize("on_file", [False, True], ids=["memory", "file"])
+def test_closed_sandbox_refuses_requests(tmp_path: Path, on_file: bool) -> None:
+    sb = Sandbox(tmp_path / "sandbox.db" if on_file else None)
     sb.close()
     sb.close()  # idempotent
     with api_client(sb) as client, pytest.raises(RuntimeError):
@@ -540,3 +545,80 @@ def test_concurrent_syncs_from_threads(sb: Sandbox) -> None:
 def test_seed_spec_rejects_negative_sizes() -> None:
     with pytest.raises(ValueError, match="lists"):
         SeedSpec(lists=-1)
+
+
+# -- one file, several connections (processes: see test_sandbox_processes) --------------------
+
+
+@contextmanager
+def write_lock(db: Path) -> Iterator[sqlite3.Connection]:
+    """Hold the file's write lock from another connection, as another process would."""
+    with closing(sqlite3.connect(db, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield other
+        finally:
+            other.execute("ROLLBACK")
+
+
+def test_a_file_is_opened_in_wal_mode(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with Sandbox(db):
+        with closing(sqlite3.connect(db)) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_opening_waits_at_most_busy_timeout_for_a_writer(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    Sandbox(db).close()
+    with write_lock(db), pytest.raises(sqlite3.OperationalError, match="locked"):
+        Sandbox(db, busy_timeout=0.05)
+
+
+def test_a_request_waits_for_another_writer_to_finish(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with Sandbox(db) as sb, api_client(sb) as client:
+        statuses: list[int] = []
+        with write_lock(db):
+            request = threading.Thread(
+                target=lambda: statuses.append(sync(client, "waited@example.com").status_code)
+            )
+            request.start()
+            request.join(timeout=0.2)
+            assert request.is_alive()  # blocked on the lock, not failed
+        request.join(timeout=10)
+        assert statuses == [201]
+
+
+def test_a_file_locked_past_the_busy_timeout_answers_503_not_an_exception(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with Sandbox(db, busy_timeout=0.05, rate_limit=5) as sb, api_client(sb) as client:
+        with write_lock(db):
+            answer = client.get("/lists")  # the shared budget can't take its slot
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
+        assert client.get("/lists").status_code == 200
+
+
+def test_a_failed_handler_rolls_back_and_releases_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with Sandbox(db, busy_timeout=0.5) as sb, api_client(sb) as client:
+        bad = {"contact": {"email": "rolled@back.io", "fieldValues": [{"field": "999"}]}}
+        assert client.post("/contact/sync", json=bad).status_code == 422
+        # The rolled-back transaction left no lock behind: another connection can write.
+        with write_lock(db):
+            pass
+        assert client.get("/contacts", params={"email": "rolled@back.io"}).json()["contacts"] == []
+
+
+def test_seeding_happens_once_per_file(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    first, second = Store(db), Store(db)
+    try:
+        assert first.ensure_seeded(SeedSpec()) is True
+        assert second.ensure_seeded(SeedSpec(lists=3)) is False  # never over existing data
+        assert second.conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 48
+        second.seed(SeedSpec(lists=3))  # what reset() does: unconditional
+        assert first.conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 3
+    finally:
+        first.close()
+        second.close()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from factories import api_client
 
-from connector.sandbox import SANDBOX_URL, Fault, Sandbox, SandboxServer
+from connector.sandbox import SANDBOX_URL, Fault, Sandbox, SandboxServer, emulator
 from connector.sandbox.__main__ import describe, parse_args
-from connector.sandbox.faults import Budget
+from connector.sandbox.faults import Budget, SharedBudget
 
 TOO_MANY = {"message": "Too Many Requests"}
 
@@ -73,14 +74,124 @@ def test_budget_runs_before_auth(sb: Sandbox) -> None:
         assert wrong.get("/users/me").status_code == 429  # the budget answers first
 
 
-def test_budget_window_slides() -> None:
-    budget = Budget(limit=2, window=1.0)
+@pytest.fixture(params=["memory", "file"])
+def budget(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Budget]:
+    """The in-memory budget and the one shared through a file obey the same rule."""
+    made = Budget(2, 1.0) if request.param == "memory" else SharedBudget(tmp_path / "b.db", 2, 1.0)
+    yield made
+    made.close()
+
+
+def test_budget_window_slides(budget: Budget) -> None:
     assert budget.admit(0.0) is None
     assert budget.admit(0.5) is None
     assert budget.admit(0.9) == pytest.approx(0.1)  # refused until 0.0 leaves the window
     assert budget.admit(1.0) is None  # 0.0 has left: only 0.5 remains
     assert budget.admit(1.2) == pytest.approx(0.3)  # 0.5 and 1.0 are in (0.2, 1.2]
     assert budget.admit(1.5) is None
+    budget.forget()  # 1.0 and 1.5 are forgotten: two fresh slots
+    assert budget.admit(1.6) is None
+    assert budget.admit(1.7) is None
+    assert budget.admit(1.8) == pytest.approx(0.8)
+
+
+class FakeClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_clock_drives_the_budget_and_the_arrivals() -> None:
+    clock = FakeClock()
+    with Sandbox(rate_limit=2, clock=clock) as sb, api_client(sb) as client:
+        assert client.get("/users/me").status_code == 200
+        clock.advance(0.25)
+        assert client.get("/users/me").status_code == 200
+        clock.advance(0.5)
+        refused = client.get("/users/me")
+        assert (refused.status_code, refused.headers["Retry-After"]) == (429, "1")
+        clock.advance(0.25)  # the first admission leaves the window
+        assert client.get("/users/me").status_code == 200
+        start = 1_700_000_000.0
+        assert sb.arrivals() == [start, start + 0.25, start + 1.0]  # refused ones not included
+        assert sb.stats() == {"requests": 4, "admitted": 3, "refused": 1, "faults_fired": 0}
+
+
+def test_arrivals_keep_the_most_recent_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emulator, "MAX_ARRIVALS", 3)
+    clock = FakeClock(100.0)
+    with Sandbox(clock=clock) as sb, api_client(sb) as client:
+        for _ in range(5):
+            client.get("/users/me")
+            clock.advance(1)
+        assert sb.arrivals() == [102.0, 103.0, 104.0]
+        assert sb.stats()["admitted"] == 5
+
+
+def test_instances_on_one_file_share_one_budget(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    clock = FakeClock()
+    with (
+        Sandbox(db, rate_limit=3, clock=clock) as one,
+        Sandbox(db, rate_limit=3, clock=clock) as two,
+        api_client(one) as first,
+        api_client(two) as second,
+    ):
+        assert first.get("/users/me").status_code == 200
+        assert second.get("/users/me").status_code == 200
+        assert first.get("/users/me").status_code == 200
+        refused = second.get("/users/me")  # two had one admission; the account had three
+        assert (refused.status_code, refused.json()) == (429, TOO_MANY)
+        assert refused.headers["Retry-After"] == "1"
+        assert first.get("/users/me").status_code == 429
+        # Stats and arrivals stay per instance.
+        assert one.stats() == {"requests": 3, "admitted": 2, "refused": 1, "faults_fired": 0}
+        assert two.stats() == {"requests": 2, "admitted": 1, "refused": 1, "faults_fired": 0}
+        assert (len(one.arrivals()), len(two.arrivals())) == (2, 1)
+
+        clock.advance(1.0)
+        assert second.get("/users/me").status_code == 200
+        # reset() forgets the account's recent admissions, for every instance on the file.
+        for _ in range(2):
+            assert first.get("/users/me").status_code == 200
+        assert second.get("/users/me").status_code == 429
+        one.reset()
+        assert second.get("/users/me").status_code == 200
+
+
+def test_an_unlimited_instance_still_uses_the_shared_budget(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    clock = FakeClock()
+    with (
+        Sandbox(db, clock=clock) as free,
+        Sandbox(db, rate_limit=2, clock=clock) as limited,
+        api_client(free) as unlimited,
+        api_client(limited) as client,
+    ):
+        assert [unlimited.get("/users/me").status_code for _ in range(4)] == [200] * 4
+        assert client.get("/users/me").status_code == 429  # the account's traffic counts
+        limited.configure(rate_limit=None)
+        assert client.get("/users/me").status_code == 200
+        assert free.stats()["refused"] == 0
+
+
+def test_in_memory_sandboxes_do_not_share_a_budget() -> None:
+    clock = FakeClock()
+    with (
+        Sandbox(rate_limit=1, clock=clock) as one,
+        Sandbox(rate_limit=1, clock=clock) as two,
+        api_client(one) as first,
+        api_client(two) as second,
+    ):
+        assert first.get("/users/me").status_code == 200
+        assert second.get("/users/me").status_code == 200
 
 
 def test_retry_after_rounds_up_to_whole_seconds() -> None:
@@ -129,6 +240,10 @@ def test_configure_rejects_bad_values_and_applies_nothing(
 def test_constructor_checks_settings() -> None:
     with pytest.raises(ValueError, match="rate_window"):
         Sandbox(rate_window=0)
+    with pytest.raises(ValueError, match="busy_timeout"):
+        Sandbox(busy_timeout=-1)
+    with pytest.raises(ValueError, match="clock"):
+        Sandbox(clock=5.0)  # type: ignore[arg-type]
 
 
 # -- latency ---------------------------------------------------------------------------------
@@ -463,6 +578,7 @@ def test_admin_faults_and_stats(
     server: SandboxServer, http: httpx.Client, admin: httpx.Client
 ) -> None:
     assert server.admin_url == server.base_url + "/__sandbox"
+    started = time.time()
     one = {"kind": "status", "status": 503, "path": "/lists", "retry_after": 1}
     created = admin.post("/faults", json=one)
     assert created.status_code == 201
@@ -482,8 +598,14 @@ def test_admin_faults_and_stats(
 
     stats = admin.get("/stats")
     assert stats.status_code == 200
-    assert stats.json() == {"requests": 4, "admitted": 4, "refused": 0, "faults_fired": 3}
+    body = stats.json()
+    arrivals = body.pop("arrivals")
+    assert body == {"requests": 4, "admitted": 4, "refused": 0, "faults_fired": 3}
     assert server.sandbox.request_count() == 4  # admin requests are not counted
+    # The admitted requests' wall-clock arrival times, oldest first.
+    assert arrivals == server.sandbox.arrivals()
+    assert len(arrivals) == 4 and arrivals == sorted(arrivals)
+    assert started <= arrivals[0] and arrivals[-1] <= time.time()
 
 
 def test_admin_config_and_reset(

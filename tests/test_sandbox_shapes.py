@@ -1,4 +1,6 @@
-"""The sandbox's JSON has the shapes of the documented examples in shared/activecampaign/fixtures.
+"""The sandbox's JSON has the shapes of the documented examples in tests/fixtures (the official
+reference's example payloads, copied from shared/activecampaign/fixtures; provenance in
+tests/fixtures/INDEX.md).
 
 For each endpoint with a fixture: the same top-level keys and, for the main object (and sideloads),
 the same key set and JSON kinds. Kinds are ``str|null`` (the docs mix null and strings for the same
@@ -20,7 +22,7 @@ import pytest
 
 from connector.sandbox import SANDBOX_URL, Sandbox, SeedSpec
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "activecampaign" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 API = SANDBOX_URL + "/api/3"
 LOCAL_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-05:00")
 UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
@@ -39,8 +41,8 @@ def fixture(name: str) -> Any:
     path = FIXTURES / name
     if not path.is_file():
         pytest.fail(
-            f"Fixture {name} not found in {FIXTURES}. These tests expect a copy of shared/ next to "
-            "the repository (shared/activecampaign/fixtures/, see its INDEX.md)."
+            f"Fixture {name} not found in {FIXTURES}: the documented example payloads belong in "
+            "tests/fixtures (see its INDEX.md)."
         )
     return json.loads(path.read_text())
 

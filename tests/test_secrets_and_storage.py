@@ -54,7 +54,7 @@ def test_the_app_explains_an_unusable_data_file(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setenv("CONNECTOR_DB", str(blocker / "connector.db"))
     at = AppTest.from_file(APP, default_timeout=20).run()
     assert not at.exception
-    assert "CONNECTOR_DB" in at.sidebar.error[0].value
+    assert "CONNECTOR_DB" in at.error[0].value
 
 
 def test_the_cli_explains_an_unusable_data_file(tmp_path: Path, monkeypatch, capsys) -> None:

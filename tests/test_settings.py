@@ -58,6 +58,30 @@ def test_keys_are_trimmed_and_empty_or_broken_keys_refused() -> None:
         parse_api_key("abc 123")
 
 
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("clé-secrète-1234", "character 3"),
+        ("ключ", "character 1"),
+        ("abc\x00def", "character 4"),
+        ("abc\x7fdef", "character 4"),
+        ("k" * 201, "201 characters long"),
+        ("k" * 100_000, "100,000 characters long"),
+    ],
+)
+def test_keys_that_cannot_be_keys_are_refused_without_repeating_them(key: str, says: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_api_key(key)
+    assert says in caught.value.message and key not in caught.value.message
+    assert "Settings > Developer" in caught.value.message
+
+
+def test_a_key_of_printable_ascii_up_to_200_characters_is_accepted() -> None:
+    key = "".join(chr(c) for c in range(33, 127))
+    assert parse_api_key(key) == key
+    assert parse_api_key("k" * 200) == "k" * 200
+
+
 def test_masking_keeps_only_the_last_four() -> None:
     assert mask_key("0123456789abcdef") == "••••••••cdef"
     assert "0123" not in mask_key("0123456789abcdef")
@@ -89,11 +113,35 @@ def test_precedence_environment_then_saved_then_sandbox(tmp_path) -> None:
     assert store.effective("https://sandbox.invalid", "k", env={}).is_sandbox
 
 
-def test_half_set_environment_is_ignored_with_a_note(tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"AC_API_URL": "x"}, "AC_API_URL is set but AC_API_KEY is not"),
+        ({"AC_API_KEY": "k"}, "AC_API_KEY is set but AC_API_URL is not"),
+        ({"AC_API_URL": "http://acct.api-us1.com", "AC_API_KEY": "k"}, "only accepts https"),
+        ({"AC_API_URL": "https://example.com", "AC_API_KEY": "k"}, "not an ActiveCampaign"),
+        ({"AC_API_URL": "acct", "AC_API_KEY": "clé"}, "character 3"),
+    ],
+)
+def test_a_broken_or_half_set_environment_is_an_error_never_a_fallback(
+    tmp_path, env: dict[str, str], says: str
+) -> None:
     store = SettingsStore(Database(tmp_path / "c.db"))
-    account = store.effective("https://sandbox.invalid", "k", env={"AC_API_URL": "x"})
-    assert account.is_sandbox
-    assert "AC_API_KEY is not set" in account.note
+    store.save("savedacct", "saved-key")  # a fallback that must not be used
+    with pytest.raises(SettingsError) as caught:
+        store.effective("https://sandbox.invalid", "k", env=env)
+    assert says in caught.value.message
+    assert "does not fall back" in caught.value.message
+
+
+def test_a_saved_key_that_cannot_be_used_is_an_error(tmp_path) -> None:
+    db = Database(tmp_path / "c.db")
+    store = SettingsStore(db)
+    store.save("acct", "good-key")
+    with db.write() as conn:  # saved by an older version that did not check keys
+        conn.execute("UPDATE settings SET value = 'clé' WHERE key = 'ac_api_key'")
+    with pytest.raises(SettingsError, match="saved account can't be used"):
+        store.effective("https://sandbox.invalid", "k", env={})
 
 
 def test_saving_refuses_bad_input_and_keeps_the_old_account(tmp_path) -> None:

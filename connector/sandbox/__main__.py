@@ -2,7 +2,9 @@
 
 Prints the base URL and the API key to paste into the console's Setup page (or into
 ``AC_API_URL`` / ``AC_API_KEY``). State lives in ``--db`` (default ``data/sandbox.db``), so the
-demo account survives restarts; ``--reset`` puts it back to the seed first.
+demo account survives restarts; ``--reset`` puts it back to the seed first. Other processes (the
+dashboard, CLI commands, tests) may open the same ``--db`` while it runs: they share its account
+data and its request budget.
 
 Like the live account, it admits 5 requests per second and answers the rest 429 + ``Retry-After``
 (``--rate-limit N`` per ``--rate-window S`` seconds; ``--rate-limit 0`` lifts the limit);

@@ -1,4 +1,12 @@
-"""``Sandbox``: the emulated ActiveCampaign account and its single request entry point."""
+"""``Sandbox``: the emulated ActiveCampaign account and its single request entry point.
+
+A ``Sandbox`` on a file may share that file with other ``Sandbox`` instances in other processes
+(the dashboard, CLI commands, tests): the account's data is one (every request is one ``BEGIN
+IMMEDIATE`` transaction, see ``store``), and so is its request budget (``faults.SharedBudget``:
+admissions are recorded in the file, with wall-clock times from the injectable ``clock``).
+Everything else is per instance: traffic settings, scripted faults, ``stats()`` and
+``arrivals()`` (the times of the requests this instance admitted).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,11 @@ import enum
 import logging
 import math
 import random
+import sqlite3
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,17 +36,19 @@ from .faults import (
     FaultBook,
     Hangup,
     Reset,
+    SharedBudget,
     retry_after_header,
     status_body,
     whole_seconds,
 )
 from .seed import SeedSpec
 from .shapes import JSON, Links
-from .store import Store
+from .store import DEFAULT_BUSY_TIMEOUT, Store
 
 SANDBOX_URL = "https://sandbox.invalid"  # .invalid (RFC 2606) can never reach a real host
 DEMO_API_KEY = "sandbox-demo-key-0000000000000000"
 DEFAULT_SEED = SeedSpec()
+MAX_ARRIVALS = 10_000  # arrival times kept by ``arrivals()``, the most recent ones
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +64,27 @@ class Sandbox:
     """An emulated ActiveCampaign account answering the API v3 endpoints the console uses.
 
     Thread-safe: one lock guards the account (the SQLite connection), another the traffic state
-    (counters, request budget, faults), so one instance can back many Streamlit sessions and the
-    threaded loopback server at once, and a slow handler never delays the budget's clock.
+    (counters, faults, settings), and the budget has its own, so one instance can back many
+    Streamlit sessions and the threaded loopback server at once, and neither a slow handler nor
+    the latency sleep holds up the budget (on a file, an admission waits only for whichever
+    transaction holds the file's write lock, so that admissions are recorded in order).
 
     ``path=None`` keeps the account in memory; a path keeps it in that SQLite file, which is seeded
-    on first creation only and otherwise reopened as it was left. ``reset()`` restores the seed.
-    Use it in-process through ``transport()``, or over HTTP with ``SandboxServer``.
+    on first creation only (exactly once, even when several processes create it at once) and
+    otherwise reopened as it was left. ``reset()`` restores the seed. Other processes may open
+    the same file at the same time: requests are transactions across processes, waiting up to
+    ``busy_timeout`` seconds for one another. Use it in-process through ``transport()``, or over
+    HTTP with ``SandboxServer``.
 
     It can fight back, like the live account: ``rate_limit`` admits at most that many requests in
     any sliding ``rate_window`` seconds and refuses the others with 429 + ``Retry-After`` (None or
-    0: no limit, the default here; the CLI defaults to 5 per second); every request waits
-    ``latency`` seconds plus up to ``jitter`` more; ``inject(Fault(...))`` scripts failures for the
-    next matching requests. ``configure()`` changes the traffic settings at runtime; ``stats()``
-    counts what happened.
+    0: no limit, the default here; the CLI defaults to 5 per second). On a file the budget is the
+    account's, shared by every instance on that file in any process (each applies its own
+    ``rate_limit`` to the shared admissions); in memory it is the instance's. Arrival times come
+    from ``clock`` (wall-clock seconds, ``time.time`` by default; tests may drive it). Every
+    request waits ``latency`` seconds plus up to ``jitter`` more; ``inject(Fault(...))`` scripts
+    failures for the next matching requests of this instance. ``configure()`` changes the traffic
+    settings at runtime; ``stats()`` counts what happened here; ``arrivals()`` lists when.
     """
 
     def __init__(
@@ -77,6 +98,8 @@ class Sandbox:
         rate_window: float = 1.0,
         latency: float = 0.0,
         jitter: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         if not api_key:
             raise ValueError("The sandbox needs a non-empty API key to check requests against.")
@@ -89,20 +112,30 @@ class Sandbox:
         # Traffic state: never held while sleeping or while the account lock is taken.
         self._traffic = threading.Lock()
         self._requests = self._admitted = self._refused = self._faults_fired = 0
-        self._budget = Budget(_limit(rate_limit), _seconds("rate_window", rate_window, zero=False))
+        self._arrivals: deque[float] = deque(maxlen=MAX_ARRIVALS)
+        limit = _limit(rate_limit)
+        window = _seconds("rate_window", rate_window, zero=False)
         self._latency = _seconds("latency", latency)
         self._jitter = _seconds("jitter", jitter)
+        timeout = _seconds("busy_timeout", busy_timeout)
+        if not callable(clock):
+            raise ValueError(f"clock must be a callable returning seconds, not {clock!r}.")
+        self._clock = clock
         self._random = random.Random()
         self._faults = FaultBook()
         self._closing = threading.Event()  # wakes requests sleeping in latency or a hang
-        self._store = Store(path)
+        self._closed = False
+        self._store = Store(path, busy_timeout=timeout)
         try:
-            if not self._store.is_seeded():
-                self._store.seed(seed)
+            self._store.ensure_seeded(seed)
+            self._budget: Budget = (
+                Budget(limit, window)
+                if path is None
+                else SharedBudget(path, limit, window, busy_timeout=timeout)
+            )
         except BaseException:
             self._store.close()
             raise
-        self._closed = False
 
     # -- the one entry point ---------------------------------------------------------------
 
@@ -120,18 +153,27 @@ class Sandbox:
     def _intercept(self, request: httpx.Request) -> httpx.Response | None:
         """Traffic shaping, run before authentication like the live account-wide limiter.
 
-        In order: count the request; the budget (its arrival time is taken here, before any
-        sleep); the first matching fault; then the latency, slept outside every lock so that
-        concurrent requests overlap. Returns the 429 or the fault's answer, or None to carry on.
+        In order: the budget (its arrival time is taken here, before any sleep, outside the
+        account lock and, on a file, under the file's write lock); count the request; the first
+        matching fault; then the latency, slept outside every lock so that concurrent requests
+        overlap. Returns the 429 or the fault's answer, or None to carry on.
         """
+        self._check_open()
+        try:
+            arrived, wait = self._budget.arrive(self._clock)
+        except sqlite3.OperationalError:
+            # The account's file stayed locked past the busy timeout: answer as an overloaded
+            # server would (ASSUMED body), never with an exception the client can't type.
+            log.warning("sandbox file locked: answering 503 %s %s", request.method, request.url)
+            return _json(request, 503, {"message": "Service Unavailable"}, {"Retry-After": "1"})
         with self._traffic:
             self._requests += 1
-            wait = self._budget.admit(time.monotonic())
             fault: Fault | None = None
             if wait is not None:
                 self._refused += 1
             else:
                 self._admitted += 1
+                self._arrivals.append(arrived)
                 fault = self._faults.take(request.method, self._relative(request.url.path))
                 if fault is not None:
                     self._faults_fired += 1
@@ -215,7 +257,8 @@ class Sandbox:
 
     def reset(self) -> None:
         """Put the account back to its seed (same ``SeedSpec``), drop pending faults and forget
-        the budget's recent requests. Counters and traffic settings are kept."""
+        the budget's recent requests (on a file: the account's, for every instance on it).
+        Counters, ``arrivals()`` and traffic settings are kept."""
         with self._lock:
             self._check_open()
             self._store.seed(self.seed_spec)
@@ -235,7 +278,8 @@ class Sandbox:
 
     def stats(self) -> dict[str, int]:
         """``requests`` (all), ``admitted`` (within the budget), ``refused`` (429 by the budget)
-        and ``faults_fired``; requests = admitted + refused."""
+        and ``faults_fired``; requests = admitted + refused. Counts this instance's requests only,
+        even when the budget is shared with other instances on the same file."""
         with self._traffic:
             return {
                 "requests": self._requests,
@@ -243,6 +287,13 @@ class Sandbox:
                 "refused": self._refused,
                 "faults_fired": self._faults_fired,
             }
+
+    def arrivals(self) -> list[float]:
+        """When the requests this instance admitted arrived: ``clock()`` seconds (wall-clock by
+        default), oldest first; the last ``MAX_ARRIVALS`` (10,000) only. Refused requests are
+        not included. On a file, the times are those the shared budget judged them by."""
+        with self._traffic:
+            return sorted(self._arrivals)
 
     # -- traffic settings and faults -------------------------------------------------------
 
@@ -265,7 +316,7 @@ class Sandbox:
             )
             new_latency = self._latency if latency is UNCHANGED else _seconds("latency", latency)
             new_jitter = self._jitter if jitter is UNCHANGED else _seconds("jitter", jitter)
-            self._budget.limit, self._budget.window = limit, window
+            self._budget.configure(limit, window)
             self._latency, self._jitter = new_latency, new_jitter
         return self.config()
 
@@ -301,6 +352,7 @@ class Sandbox:
             if not self._closed:
                 self._closed = True
                 self._store.close()
+                self._budget.close()
 
     def _check_open(self) -> None:
         if self._closed:

@@ -1,22 +1,42 @@
 """Traffic shaping for the sandbox: the account's request budget and scripted faults.
 
 ``Sandbox.handle`` consults these before authentication, as the live account-wide limiter would.
-``Budget`` is a sliding-window log (api.md §5: 5 requests per second per account). ``FaultBook``
-holds the ``Fault`` scripts a test injects; a fault that loses the connection is signalled by
-raising ``Hangup`` or ``Reset``, which are httpx transport errors, so the in-process face simply
-lets them reach the client and the loopback server catches them and drops the socket instead.
+The budget is a sliding-window log (api.md §5: 5 requests per second per account): at most
+``limit`` admitted requests in any ``window`` seconds; a refused request is told how long until a
+slot frees and does not use one up.
+
+Two logs, one behaviour:
+
+* ``Budget`` keeps the admissions in memory, for a sandbox with no file (``Sandbox()``);
+* ``SharedBudget`` keeps them in the sandbox's SQLite file (table ``sandbox_admissions``, on a
+  connection of its own), so every ``Sandbox`` on that file, in any process, draws on one budget
+  per account, as clients sharing a live account do. Each admission is one ``BEGIN IMMEDIATE``
+  transaction that reads the clock (wall-clock ``time.time`` by default, injectable) only once it
+  holds the file's write lock, so recorded times increase in the order admissions happened across
+  processes. Each instance applies its own ``limit`` and ``window`` to the shared log, and records
+  its admissions even with no limit, so its traffic counts against the others'.
+
+``FaultBook`` holds the ``Fault`` scripts a test injects (per ``Sandbox`` instance, in memory); a
+fault that loses the connection is signalled by raising ``Hangup`` or ``Reset``, which are httpx
+transport errors, so the in-process face simply lets them reach the client and the loopback server
+catches them and drops the socket instead.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from fnmatch import fnmatchcase
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import httpx
+
+from .store import DEFAULT_BUSY_TIMEOUT, connect, immediate
 
 FaultKind = Literal["status", "hang", "reset", "empty", "malformed"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
@@ -131,19 +151,47 @@ class FaultBook:
         return None
 
 
+Clock = Callable[[], float]
+
+# The shared log keeps at least this many seconds of admissions, whatever this instance's window:
+# another instance on the same file may use a longer one.
+SHARED_HISTORY = 60.0
+ADMISSIONS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sandbox_admissions (at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sandbox_admissions_by_time ON sandbox_admissions (at)",
+)
+
+
 class Budget:
-    """At most ``limit`` admitted requests in any sliding window of ``window`` seconds.
+    """At most ``limit`` admitted requests in any sliding window of ``window`` seconds, in memory.
 
     Keeps the arrival times of admitted requests from the last window (always, so that a limit
-    switched on at runtime already knows the recent traffic). Not thread-safe by itself."""
+    switched on at runtime already knows the recent traffic). Thread-safe: ``arrive`` reads the
+    clock and admits under one lock, so admissions are recorded in the order of their times."""
 
     def __init__(self, limit: int | None, window: float) -> None:
         self.limit = limit
         self.window = window
+        self._lock = threading.Lock()
         self._admitted: deque[float] = deque()
+
+    def configure(self, limit: int | None, window: float) -> None:
+        with self._lock:
+            self.limit, self.window = limit, window
+
+    def arrive(self, clock: Clock) -> tuple[float, float | None]:
+        """A request arrives now (``clock()``): its arrival time, and None if admitted (and
+        recorded) or the seconds until a slot frees if refused."""
+        with self._lock:
+            now = clock()
+            return now, self._admit(now)
 
     def admit(self, now: float) -> float | None:
         """Record and admit a request arriving at ``now``; or refuse it: seconds until a slot."""
+        with self._lock:
+            return self._admit(now)
+
+    def _admit(self, now: float) -> float | None:
         while self._admitted and self._admitted[0] <= now - self.window:
             self._admitted.popleft()
         if self.limit is not None and len(self._admitted) >= self.limit:
@@ -153,7 +201,82 @@ class Budget:
         return None
 
     def forget(self) -> None:
-        self._admitted.clear()
+        """Forget the recent admissions: the next ``limit`` requests are admitted."""
+        with self._lock:
+            self._admitted.clear()
+
+    def close(self) -> None:
+        """Nothing to release in memory."""
+
+
+class SharedBudget(Budget):
+    """The same budget with its log in the SQLite file at ``path``, shared by every instance on
+    that file in any process (see the module docstring). Waits up to ``busy_timeout`` seconds
+    for the file's write lock. ``forget()`` empties the shared log, for every instance."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        limit: int | None,
+        window: float,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
+        super().__init__(limit, window)
+        self._conn = connect(path, busy_timeout)
+        self._closed = False
+        try:
+            with immediate(self._conn):
+                for statement in ADMISSIONS_SCHEMA:
+                    self._conn.execute(statement)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def arrive(self, clock: Clock) -> tuple[float, float | None]:
+        with self._lock:
+            self._check_open()
+            with immediate(self._conn):
+                now = clock()  # under the file's write lock: times increase across processes
+                return now, self._admit(now)
+
+    def admit(self, now: float) -> float | None:
+        with self._lock:
+            self._check_open()
+            with immediate(self._conn):
+                return self._admit(now)
+
+    def _admit(self, now: float) -> float | None:
+        """Within the caller's immediate transaction: the same rule as ``Budget._admit``."""
+        horizon = now - max(self.window, SHARED_HISTORY)
+        self._conn.execute("DELETE FROM sandbox_admissions WHERE at <= ?", (horizon,))
+        if self.limit is not None:
+            # The limit-th most recent admission in the window, if there are that many.
+            row = self._conn.execute(
+                "SELECT at FROM sandbox_admissions WHERE at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+                (now - self.window, self.limit - 1),
+            ).fetchone()
+            if row is not None:
+                return float(row[0]) + self.window - now
+        self._conn.execute("INSERT INTO sandbox_admissions (at) VALUES (?)", (now,))
+        return None
+
+    def forget(self) -> None:
+        with self._lock:
+            self._check_open()
+            with immediate(self._conn):
+                self._conn.execute("DELETE FROM sandbox_admissions")
+
+    def close(self) -> None:
+        """Close the connection. Idempotent; later admissions raise ``RuntimeError``."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("This Sandbox is closed; create a new one.")
 
 
 def retry_after_header(seconds: float) -> str:

@@ -17,7 +17,10 @@ Admin endpoints, outside ``/api/3`` and without ``Api-Token`` (the server is loo
 under ``<base_url>/__sandbox`` (``SandboxServer.admin_url``). Bodies are JSON; times in seconds;
 a bad body gets 400 ``{"message": ...}``; admin requests are not counted in the stats:
 
-* ``GET /__sandbox/stats`` -> 200 ``{"requests", "admitted", "refused", "faults_fired"}``;
+* ``GET /__sandbox/stats`` -> 200 ``{"requests", "admitted", "refused", "faults_fired",
+  "arrivals"}``: this sandbox instance's counters (``Sandbox.stats()``) and the arrival times of
+  the requests it admitted (``Sandbox.arrivals()``: wall-clock seconds, oldest first, the last
+  10,000), from which a test can check how a client spread its requests;
 * ``GET /__sandbox/faults`` -> 200 ``{"faults": [...]}``, the pending faults with remaining counts;
 * ``POST /__sandbox/faults`` with one fault object (``{"kind": "status", "status": 503,
   "path": "/contacts/*", "count": 2, "retry_after": 1}``: the fields of ``Fault``) or a list
@@ -28,6 +31,10 @@ a bad body gets 400 ``{"message": ...}``; admin requests are not counted in the 
   -> 200 with the whole resulting config;
 * ``POST /__sandbox/reset`` -> 200: the account back to its seed, faults dropped, the budget's
   window forgotten (counters and config kept).
+
+The server serves one ``Sandbox`` instance: when other processes open the same file, they share
+its account data and its request budget (see ``emulator``), but the stats, faults and config
+here are this instance's.
 """
 
 from __future__ import annotations
@@ -152,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _admin_json(405, {"message": "Method Not Allowed"}, {"Allow": allowed})
         try:
             if path == "/stats":
-                return _admin_json(200, sandbox.stats())
+                return _admin_json(200, {**sandbox.stats(), "arrivals": sandbox.arrivals()})
             if path == "/faults":
                 if self.command == "POST":
                     data = _json_body(body)

@@ -1,17 +1,33 @@
 """The sandbox account's state in SQLite: schema, seeding, and every query the routes need.
 
-One ``sqlite3`` connection, opened with ``check_same_thread=False`` because the HTTP server calls in
-from many threads; the caller (``Sandbox``) serialises access with its lock, so the connection is
-never used by two threads at once. Ids are stored as integers and flags as integers; turning them
-into the API's strings is the serialisers' job (``shapes.py``), not the database's.
+Several OS processes (the Streamlit dashboard, CLI commands, test processes) may open the same
+file at once, each with its own ``Sandbox``. So a file is opened in WAL mode (readers never block
+the writer) with a busy timeout (``busy_timeout`` seconds, 10 by default: how long a writer waits
+for another process's transaction before ``sqlite3.OperationalError: database is locked``), and the
+connection runs with ``isolation_level=None`` so that transactions are ours alone:
+``Store.transaction()`` is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception). The
+write lock is thus taken up front, and a handler's read-then-write (``enroll`` checking
+``has_entered`` before inserting) is atomic across processes, not just across threads.
+
+Opening is safe when N processes open a fresh file at once: the schema is created with ``IF NOT
+EXISTS`` inside an immediate transaction, and ``ensure_seeded`` checks for the seed and writes it
+in one immediate transaction, so the seed is written exactly once and never over data another
+process already wrote. ``seed()`` (what ``Sandbox.reset()`` calls) replaces everything
+unconditionally. An in-memory store (``path=None``) is private to its connection.
+
+Within one process the connection is opened with ``check_same_thread=False`` because the HTTP
+server calls in from many threads; the caller (``Sandbox``) serialises access with its lock, so the
+connection is never used by two threads at once. Ids are stored as integers and flags as integers;
+turning them into the API's strings is the serialisers' job (``shapes.py``), not the database's.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +35,7 @@ from .seed import SeedSpec, build
 
 SCHEMA_VERSION = "1"
 MAX_ID = 2**63 - 1  # SQLite INTEGER range: larger ids cannot exist
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,8 +109,71 @@ TEXT_OPERATORS = {
     "starts_with": "{col} LIKE ? ESCAPE '\\'",
 }
 
+# SCHEMA one statement at a time, to run inside our own transaction (``executescript`` would
+# commit it). No statement contains a semicolon of its own.
+SCHEMA_STATEMENTS = tuple(part.strip() for part in SCHEMA.split(";") if part.strip())
+
 TextFilter = tuple[str, str]  # (operator from TEXT_OPERATORS, value)
 Page = tuple[list[sqlite3.Row], int]  # rows of one page, total matching rows
+
+
+def connect(
+    path: str | Path | None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> sqlite3.Connection:
+    """A connection shared safely with other processes: for a file, WAL mode and a busy timeout
+    of ``busy_timeout`` seconds; ``isolation_level=None`` always, so transactions are explicit
+    (``immediate``). ``path=None``: a private in-memory database."""
+    if path is None:
+        return sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout, check_same_thread=False, isolation_level=None
+    )
+    try:
+        # Changing the journal mode needs a moment of exclusive access: when N processes open a
+        # fresh file at once, one may find the others mid-change. WAL is persistent, so once one
+        # of them has switched the file, the others' PRAGMA is a no-op.
+        _retry_while_locked(
+            lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone(), busy_timeout
+        )
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; no fsync per commit
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` (the write lock first, waiting up to the busy timeout for it), then
+    ``COMMIT``; ``ROLLBACK`` on any exception, including a failed commit."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):  # the original error says more than a failed rollback
+                conn.execute("ROLLBACK")
+        raise
+
+
+def _retry_while_locked(action: Callable[[], object], timeout: float) -> None:
+    """Run ``action``, retrying for up to ``timeout`` seconds while SQLite says the database is
+    locked or busy (the few places where SQLite answers at once instead of using the busy
+    handler)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as error:
+            message = str(error).lower()
+            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def _like(value: str) -> str:
@@ -128,18 +208,19 @@ class Where:
 class Store:
     """The persistence of one sandbox account. Not thread-safe by itself: see module docstring."""
 
-    def __init__(self, path: str | Path | None) -> None:
-        if path is None:
-            target = ":memory:"
-        else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            target = str(path)
-        self.conn = sqlite3.connect(target, check_same_thread=False)
+    def __init__(
+        self, path: str | Path | None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> None:
+        self.path = None if path is None else Path(path)
+        self.busy_timeout = busy_timeout
+        self.conn = connect(path, busy_timeout)
         try:
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            with self.conn:
-                self.conn.executescript(SCHEMA)
+            # IF NOT EXISTS under the write lock: concurrent first opens take turns, and the
+            # later ones find the tables already there.
+            with self.transaction():
+                for statement in SCHEMA_STATEMENTS:
+                    self.conn.execute(statement)
         except BaseException:
             self.conn.close()
             raise
@@ -149,8 +230,10 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Commit on success, roll back on any exception: one request = one transaction."""
-        with self.conn:
+        """One request = one transaction: ``BEGIN IMMEDIATE`` (so a read-then-write cannot
+        interleave with another process's), ``COMMIT`` on success, ``ROLLBACK`` on any exception.
+        Waits up to ``busy_timeout`` seconds for another process's transaction to finish."""
+        with immediate(self.conn):
             yield
 
     # -- seeding ---------------------------------------------------------------------------
@@ -158,16 +241,29 @@ class Store:
     def is_seeded(self) -> bool:
         return self._meta("seed") is not None
 
+    def ensure_seeded(self, spec: SeedSpec) -> bool:
+        """Seed with ``spec`` unless the account was already seeded (by this or any other
+        process); True if this call seeded it. Check and seed are one immediate transaction, so
+        processes opening a fresh file at once write the seed exactly once."""
+        with self.transaction():
+            if self.is_seeded():
+                return False
+            self._replace_with_seed(spec)
+            return True
+
     def seed(self, spec: SeedSpec) -> None:
-        """Replace all account data with the seed for ``spec``."""
+        """Replace all account data with the seed for ``spec``, unconditionally (``reset()``)."""
+        with self.transaction():
+            self._replace_with_seed(spec)
+
+    def _replace_with_seed(self, spec: SeedSpec) -> None:
         data = build(spec)
-        with self.conn:
-            for table in TABLES:
-                self.conn.execute(f"DELETE FROM {table}")
-            for table in TABLES:
-                self._insert_many(table, getattr(data, table))
-            self._set_meta("seed", json.dumps(asdict(spec)))
-            self._set_meta("schema_version", SCHEMA_VERSION)
+        for table in TABLES:
+            self.conn.execute(f"DELETE FROM {table}")
+        for table in TABLES:
+            self._insert_many(table, getattr(data, table))
+        self._set_meta("seed", json.dumps(asdict(spec)))
+        self._set_meta("schema_version", SCHEMA_VERSION)
 
     def _insert_many(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
         if rows:

@@ -1,0 +1,231 @@
+"""Many at once on one data file: browser sessions (threads), CLI commands and workers
+(processes), one ActiveCampaign account behind a loopback sandbox server that answers 429 past
+5 requests per second, as a live account does.
+
+* never twice: 8 threads and 4 processes enroll one contact in one multi-entry automation;
+* one budget per account: 4 processes fetch at once and the server refuses nothing;
+* a fresh data file opened by 6 commands at once;
+* a CLI command killed mid-request leaves an interrupted row and no claim behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from together import REPO, Gate, run_together
+
+from connector import (
+    ActionConfig,
+    ActionType,
+    Console,
+    Interaction,
+    Prompt,
+    Reason,
+    Run,
+    SimulatedUser,
+    Status,
+)
+from connector.sandbox import Fault, Sandbox, SandboxServer
+
+EMAIL = "crowd@example.com"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SandboxServer]:
+    """The account: a sandbox server with the live limit (5 per second) and 50 ms latency."""
+    sandbox = Sandbox(tmp_path / "account.db", rate_limit=5)
+    sandbox.configure(latency=0.05)
+    with SandboxServer(sandbox) as running:
+        yield running
+    sandbox.close()
+
+
+def account_env(tmp_path: Path, server: SandboxServer) -> dict[str, str]:
+    return {
+        "CONNECTOR_DB": str(tmp_path / "connector.db"),
+        "AC_API_URL": server.base_url,
+        "AC_API_KEY": server.sandbox.api_key,
+    }
+
+
+def enroll_prompt(automation_id: str) -> Prompt:
+    params = {"automation_id": automation_id, "automation_name": "Welcome"}
+    return Prompt(
+        name="crowd",
+        actions={Interaction.ACCEPT: [ActionConfig(ActionType.ADD_TO_AUTOMATION, params)]},
+    )
+
+
+def outcome(run: Run) -> list[Any]:
+    enroll = run.attempts[-1]
+    return [run.attempts[0].status.value, enroll.status.value, enroll.reason, enroll.attempts]
+
+
+def enroll_once(gate: Gate, automation_id: str) -> list[Any]:
+    """In a child process: one Accept by the same user, through the console's own runner."""
+    console = Console()  # the environment names the data file and the account
+    runner = console.runner(source="worker")
+    gate()
+    run = runner.run(
+        enroll_prompt(automation_id),
+        Interaction.ACCEPT,
+        SimulatedUser("p", {"email_address": EMAIL}),
+    )
+    console.close()
+    return outcome(run)
+
+
+def test_eight_threads_and_four_processes_enroll_once(
+    tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = account_env(tmp_path, server)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    console = Console()
+    automation = next(a for a in console.client().automations() if a.multientry)
+
+    results: list[list[Any]] = []
+    lock = threading.Lock()
+    start = threading.Event()
+
+    def session() -> None:  # a browser session: a thread of the dashboard's process
+        runner = console.runner(source="simulator")
+        start.wait()
+        run = runner.run(
+            enroll_prompt(automation.id),
+            Interaction.ACCEPT,
+            SimulatedUser("t", {"email_address": EMAIL}),
+        )
+        with lock:
+            results.append(outcome(run))
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    results += run_together(enroll_once, [(automation.id,)] * 4, before_go=start.set)
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert len(results) == 12
+    enrolled = [r for r in results if r[1] == "succeeded"]
+    skipped = [r for r in results if r[1] == "skipped"]
+    assert len(enrolled) == 1 and enrolled[0][3] == 1
+    assert len(skipped) == 11
+    assert all(r[2].startswith("Already in “Welcome” (entered 1×)") for r in skipped)
+    assert all(r[3] == 0 for r in skipped)  # nothing was sent for them
+    contact = console.client().find_contact(EMAIL)
+    assert contact is not None
+    runs = console.client().get(f"/contacts/{contact.id}/contactAutomations")
+    assert len(runs["contactAutomations"]) == 1  # ActiveCampaign holds exactly one enrollment
+    rows = [r for r in console.log.iter_rows() if r["action_type"] == "add_to_automation"]
+    assert sorted(r["status"] for r in rows) == ["skipped"] * 11 + ["succeeded"]
+    assert {r["reason_code"] for r in rows if r["status"] == "skipped"} == {
+        Reason.ALREADY_DONE.value
+    }
+    assert server.sandbox.refused_count() == 0  # and the account was never over its limit
+    with console.db.read() as db:
+        assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+    console.close()
+
+
+def fetch_catalog(gate: Gate) -> int:
+    """In a child process: refresh every catalog kind (4 requests)."""
+    console = Console()
+    gate()
+    counts = console.refresh_catalog()
+    console.close()
+    return sum(counts.values())
+
+
+def test_processes_share_one_budget_per_account(tmp_path: Path, server: SandboxServer) -> None:
+    results = run_together(fetch_catalog, [()] * 4, env=account_env(tmp_path, server))
+    assert results == [48 + 8 + 5 + 10] * 4
+    stats = server.sandbox.stats()
+    assert stats["refused"] == 0 and stats["requests"] == 16
+    arrivals = sorted(server.sandbox.arrivals())
+    # No 6 requests within any second: the 16 span at least 3 windows, as 5 per second allows.
+    assert all(arrivals[i + 5] - arrivals[i] >= 1.0 for i in range(len(arrivals) - 5))
+    assert arrivals[-1] - arrivals[0] >= 3.0
+
+
+def run_cli(gate: Gate, *argv: str) -> dict[str, Any]:
+    """In a child process: one ``python -m connector`` command, in process."""
+    import contextlib
+    import io
+
+    from connector.cli import main
+
+    gate()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return {"code": code, "out": out.getvalue(), "err": err.getvalue()}
+
+
+def test_six_commands_on_a_fresh_data_file_all_succeed(tmp_path: Path) -> None:
+    env = {"CONNECTOR_DB": str(tmp_path / "fresh" / "connector.db")}
+    commands = [
+        ("prompts", "--json"),
+        ("prompts", "--json"),
+        ("simulate", "--prompt", "Newsletter signup", "--interaction", "decline"),
+        ("action", "add-contact", "--email", "one@example.com"),
+        ("action", "add-contact", "--email", "two@example.com"),
+        ("log", "--json"),
+    ]
+    results = run_together(run_cli, commands, env=env)
+    assert [r["code"] for r in results] == [0] * 6, results
+    for result in results[:2]:
+        names = sorted(p["name"] for p in json.loads(result["out"])["prompts"])
+        assert names == ["Beta program banner", "Newsletter signup"]
+    console = Console(env["CONNECTOR_DB"], env=env)
+    assert len(console.prompts.all()) == 2  # seeded once
+    console.close()
+
+
+def test_a_killed_command_leaves_an_interrupted_row_and_no_claim(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    env = {**os.environ, **account_env(tmp_path, server)}
+    server.sandbox.inject(Fault("hang", "POST", "/contactLists", hang_seconds=30))
+    argv = [sys.executable, "-m", "connector", "action", "add-to-list", "--email", EMAIL]
+    with subprocess.Popen([*argv, "--list", "3"], cwd=REPO, env=env, stderr=subprocess.PIPE) as cli:
+        deadline = time.monotonic() + 60
+        while server.sandbox.stats()["faults_fired"] == 0:  # the write is on the wire
+            assert time.monotonic() < deadline and cli.poll() is None
+            time.sleep(0.05)
+        os.kill(cli.pid, signal.SIGKILL)
+        cli.wait()
+
+    look = subprocess.run(
+        [sys.executable, "-m", "connector", "log", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    rows = {r["action_type"]: r for r in json.loads(look.stdout)}
+    assert rows["add_contact"]["status"] == "succeeded"
+    assert rows["add_to_list"]["status"] == "interrupted"
+    assert f"process {cli.pid}" in rows["add_to_list"]["error"]
+
+    again = subprocess.run(
+        [*argv, "--list", "3", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr  # the dead process's claim did not block it
+    assert json.loads(again.stdout)["actions"][-1]["status"] == Status.SUCCEEDED.value

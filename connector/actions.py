@@ -223,7 +223,7 @@ def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunConte
         )
     return Presence(
         frozenset({contact_id}),
-        f"Contact #{contact_id} ({email}) exists with the values sent.",
+        f"Contact #{contact_id} ({email}) exists with the email, names and phone sent.",
         contact_id=contact_id,
     )
 

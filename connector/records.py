@@ -233,8 +233,9 @@ class Attempt:
     @property
     def ok(self) -> bool:
         """Nothing is left to do for this action: it succeeded, or it was already done."""
+        done_already = (Reason.ALREADY_DONE, Reason.MERGED)  # merged: its twin in the run did it
         return self.status in (Status.SUCCEEDED, Status.DRY_RUN) or (
-            self.status is Status.SKIPPED and self.reason_code is Reason.ALREADY_DONE
+            self.status is Status.SKIPPED and self.reason_code in done_already
         )
 
     @property

@@ -378,7 +378,7 @@ class Runner:
             return False
         attempt.finish(
             Status.SUCCEEDED,
-            f"A try whose answer was lost went through: {after.sentence}",
+            f"{error.message} But the check shows the change in place: {after.sentence}",
             code=Reason.LANDED_EARLIER,
             evidence=attempt.checks[-1].exchange,
         )

@@ -173,32 +173,67 @@ def show_exchange(request: Any, response: Any, *, no_response: str = "No respons
 
 
 def show_attempt(attempt: Attempt) -> None:
-    """One action's record: its outcome and reason, then every check and try, each with its
-    request and response."""
+    """One action's record: its outcome and reason, then what it did in the order it did it
+    (each check and each try, a tab each), every request beside its response."""
     if attempt.status in (Status.FAILED, Status.UNKNOWN, Status.INTERRUPTED):
         st.error(attempt.reason or "No reason was recorded.", icon=":material/error:")
     elif attempt.reason:
         st.info(attempt.reason, icon=":material/info:")
     if attempt.unrecorded:
         st.error(f"Not in the action log: {attempt.unrecorded}", icon=":material/database:")
-    views: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str]] = []
-    for check in attempt.checks:
-        for exchange in check.exchanges:
-            views.append((f"Check {check.purpose}", *_exchange_view(exchange), check.finding))
-    for number, tried in enumerate(attempt.tries, start=1):
-        views.append((f"Try {number}", *_exchange_view(tried), tried.error))
-    if not attempt.tries and attempt.planned and attempt.status is not Status.SKIPPED:
-        views.append(("Would send", attempt.planned, None, "Dry run: this request was not sent."))
-    if not views:
+    # (when, tab title, caption, exchanges): checks and tries interleaved as they happened
+    steps: list[tuple[str, str, str, tuple[Exchange, ...]]] = [
+        (check.exchanges[0].at if check.exchanges else "", f"Check {check.purpose}",
+         check.finding, check.exchanges)
+        for check in attempt.checks
+    ]  # fmt: skip
+    steps += [
+        (tried.at, f"Try {number}", tried.error, (tried,))
+        for number, tried in enumerate(attempt.tries, start=1)
+    ]
+    steps.sort(key=lambda step: step[0])
+    if not attempt.tries and attempt.planned and attempt.status is Status.DRY_RUN:
+        planned = Exchange(
+            str(attempt.planned.get("method")),
+            str(attempt.planned.get("url")),
+            attempt.planned.get("body"),
+            error="Dry run: this request was not sent.",
+        )
+        steps.append(("", "Would send", planned.error, (planned,)))
+    if not steps:
         st.caption("Nothing was sent or read for this action.")
         return
-    for tab, (_, request, response, note) in zip(
-        st.tabs([title for title, *_ in views]), views, strict=True
-    ):
+    titles = _unique([title for _, title, _, _ in steps])
+    # Open on the evidence (or the last step): what decided the outcome.
+    shown = next(
+        (t for t, step in zip(titles, steps, strict=True) if attempt.evidence in step[3]),
+        titles[-1],
+    )
+    for tab, (_, _, caption, exchanges) in zip(st.tabs(titles, default=shown), steps, strict=True):
         with tab:
-            if note:
-                st.caption(note)
-            show_exchange(request, response, no_response="No answer came.")
+            if caption:
+                st.caption(caption)
+            for number, exchange in enumerate(exchanges, start=1):
+                if len(exchanges) > 1:
+                    st.markdown(f"**Read {number} of {len(exchanges)}**")
+                request, response = _exchange_view(exchange)
+                show_exchange(request, response, no_response=_no_response(exchange))
+
+
+def _unique(titles: list[str]) -> list[str]:
+    """Tab titles must differ: the second "Check after a lost answer" becomes "… (2)"."""
+    seen: dict[str, int] = {}
+    out = []
+    for title in titles:
+        seen[title] = seen.get(title, 0) + 1
+        out.append(title if seen[title] == 1 else f"{title} ({seen[title]})")
+    return out
+
+
+def _no_response(exchange: Exchange) -> str:
+    if exchange.status is not None:
+        return ""
+    return "Not sent." if not exchange.at else f"No answer came. {exchange.error}".strip()
 
 
 def _exchange_view(exchange: Exchange) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -215,8 +250,12 @@ def attempt_title(attempt: Attempt) -> str:
         target = " (contact sync required by later actions)"
     timing = f" · HTTP {attempt.http_status}" if attempt.http_status else ""
     if attempt.attempts:
-        timing += f" · {attempt.attempts} {'try' if attempt.attempts == 1 else 'tries'}"
+        timing += f" · {tries(attempt.attempts)}"
     return f"{status_label(attempt.status)} — {attempt.label}{target}{timing}"
+
+
+def tries(count: int) -> str:
+    return f"{count} {'try' if count == 1 else 'tries'}"
 
 
 def show_run_outcome(run: Run) -> None:
@@ -241,7 +280,7 @@ def show_run_outcome(run: Run) -> None:
         " · ".join(
             part
             for part in (
-                f"{RUN_ICONS.get(run.status, '')} {status_text(run.status)}",
+                f"{RUN_ICONS.get(run.status, '')} run {status_text(run.status)}",
                 summary,
                 f"{who}{contact}",
                 f"run {run.run_id}",

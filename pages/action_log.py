@@ -25,6 +25,7 @@ from pages._common import (
     show_run_outcome,
     status_label,
     status_text,
+    tries,
 )
 
 PAGE_SIZE = 50
@@ -111,7 +112,7 @@ def _detail(row_id: int) -> None:
     st.caption(
         f"Run {row['run_id']} · {row['prompt_name'] or '—'} / "
         f"{_interaction_label(row['interaction'])} · started {row['created_at']} · "
-        f"finished {row['finished_at'] or '—'} · {attempt.attempts} tries · "
+        f"finished {row['finished_at'] or '—'} · {tries(attempt.attempts)} · "
         f"by {row['operator'] or '—'} via {row['source']} on {row['account']}"
     )
     show_attempt(attempt)

@@ -58,7 +58,6 @@ def _refresh() -> bool:
     except ConnectorError as exc:
         bar.empty()
         show_error(exc)
-        st.caption("The previous catalog (if any) is still shown below.")
         return False
     bar.empty()
     st.toast(

@@ -106,7 +106,7 @@ def test_setup_to_csv(app_url: str, page: Page, tmp_path: Path) -> None:
     expect(results).to_have_count(2)
     expect(results.nth(0)).to_contain_text(re.compile(r"succeeded — Add Contact\b"))
     expect(results.nth(1)).to_contain_text(
-        re.compile(r"succeeded — Add to List → Newsletter \(#\d+\)")
+        re.compile(r"succeeded — Add to List → “Newsletter” \(#\d+\)")
     )
     expect(main.get_by_text("2 succeeded")).to_be_visible()
     _no_exception(page)

@@ -10,10 +10,12 @@ from factories import prompt_with, user
 from connector import (
     ActionConfig,
     ActionType,
+    CatalogKind,
     Console,
     Interaction,
     Reason,
     Run,
+    ServerError,
     Status,
 )
 from connector.sandbox import Fault
@@ -144,3 +146,23 @@ def test_a_malformed_sync_answer_is_retried(console) -> None:
 def test_a_permanent_error_is_not_retried(console) -> None:
     done = run(console, ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "999999"}))
     assert done.attempts[-1].status is Status.FAILED and done.attempts[-1].attempts == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("empty", "GET", "/lists", count=8),
+        Fault("malformed", "GET", "/lists", count=8),
+        Fault("status", "GET", "/lists", status=503, count=8),
+    ],
+)
+def test_a_catalog_refresh_that_does_not_verify_keeps_the_cache_and_says_so(
+    console, fault: Fault
+) -> None:
+    assert console.refresh_catalog()[CatalogKind.LISTS] == 48
+    console.sandbox.inject(fault)
+    with pytest.raises(ServerError) as caught:  # UnexpectedResponse is a ServerError
+        console.refresh_catalog()
+    assert "The cached lists from" in caught.value.message
+    assert "kept unchanged" in caught.value.message
+    assert len(console.catalog_items(CatalogKind.LISTS)) == 48

@@ -78,6 +78,16 @@ def test_setup_refuses_a_bad_url_and_keeps_what_was_typed(data_dir: Path) -> Non
     assert at.text_input(key="setup_key").value == "some-key"
 
 
+def test_setup_refuses_a_key_that_cannot_be_one(data_dir: Path) -> None:
+    at = run_page("setup")
+    at.text_input(key="setup_url").input("acct")
+    at.text_input(key="setup_key").input("clé-secrète-1234")
+    button(at, "Test").click().run()
+    assert not at.exception
+    assert "can't be part of a key" in at.error[0].value
+    assert "clé" not in at.error[0].value
+
+
 def test_setup_tests_saves_and_switches_back(data_dir: Path) -> None:
     with Sandbox() as sandbox, SandboxServer(sandbox) as server:
         at = run_page("setup")

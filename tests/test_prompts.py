@@ -94,6 +94,16 @@ def test_names_are_unique(tmp_path) -> None:
             lambda p: p.actions[Interaction.ACCEPT].append(ActionConfig(ActionType.ADD_TO_LIST)),
             "Accept, action 3 (Add to List): choose a list",
         ),
+        (
+            lambda p: p.actions[Interaction.ACCEPT].append(
+                ActionConfig(ActionType.ADD_TO_LIST, dict(p.actions[Interaction.ACCEPT][1].params))
+            ),
+            "Accept: actions 2 and 3 are both Add to List on “News”",
+        ),
+        (
+            lambda p: p.actions[Interaction.ACCEPT].append(ActionConfig(ActionType.ADD_CONTACT)),
+            "Accept: actions 1 and 3 are both Add Contact. Remove one",
+        ),
     ],
 )
 def test_invalid_definitions_are_refused_with_the_reason(change, says) -> None:

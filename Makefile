@@ -31,6 +31,7 @@ sandbox: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.interaction
 	$(BIN)/python -m bench.catalog
+	$(BIN)/python -m bench.processes
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.screenshots

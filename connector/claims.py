@@ -101,43 +101,40 @@ class Claims:
             self._let_go(key, run_id)
 
     def _take(self, key: ClaimKey, run_id: str) -> str | None:
-        """Take the claim (None), or describe its live holder. A dead holder's claim is freed."""
+        """Take the claim (None), or describe its live holder ("" when it just went away). A
+        dead holder's claim is freed. Waiters look before they write, so a crowd waiting for
+        one claim does not queue for the write lock."""
         self._retry_stuck()
+        holder = self._holder(key)
+        if holder is not None:
+            return holder
         owner = self.owner
-        row = [
-            key.account,
-            key.contact,
-            key.action_type,
-            key.target_id,
-            run_id,
-            owner.host,
-            owner.pid,
-            owner.started,
-            utc_now(),
-        ]
         try:
             with self._db.write() as db:
                 db.execute(
                     "INSERT INTO claims (account, contact, action_type, target_id, run_id, "
                     "owner_host, owner_pid, owner_started, claimed_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
+                    [*_columns(key), run_id, owner.host, owner.pid, owner.started, utc_now()],
                 )
             return None
         except sqlite3.IntegrityError:
-            pass
+            return ""  # taken in between: look again
+
+    def _holder(self, key: ClaimKey) -> str | None:
+        """Who holds ``key`` now, if a live run does; a dead owner's claim is released."""
         with self._db.read() as db:
             held = db.execute(
                 "SELECT run_id, owner_host, owner_pid, owner_started FROM claims "
                 "WHERE account = ? AND contact = ? AND action_type = ? AND target_id = ?",
-                row[:4],
+                _columns(key),
             ).fetchone()
         if held is None:
-            return ""  # released in between: try again at once
+            return None
         holder = Owner(held[1], int(held[2]), float(held[3]))
         if not holder.is_alive():
             self._release(key, held[0])
-            return ""
+            return None
         return f"run {held[0]}, {holder.describe()}"
 
     def _release(self, key: ClaimKey, run_id: str) -> None:
@@ -145,5 +142,9 @@ class Claims:
             db.execute(
                 "DELETE FROM claims WHERE account = ? AND contact = ? AND action_type = ? "
                 "AND target_id = ? AND run_id = ?",
-                [key.account, key.contact, key.action_type, key.target_id, run_id],
+                [*_columns(key), run_id],
             )
+
+
+def _columns(key: ClaimKey) -> list[str]:
+    return [key.account, key.contact, key.action_type, key.target_id]

@@ -213,9 +213,12 @@ class Runner:
                 continue
             self._concurrently(segment, lambda step: self._perform(run, step, context))
             last = segment[-1]
-            failed = last.attempt.status in (Status.FAILED, Status.UNKNOWN)
-            if failed and last.config.on_error is ErrorBehaviour.STOP:
-                stopped = f"Not run: “{last.attempt.label}” failed and its error behaviour is Stop."
+            if last.config.on_error is ErrorBehaviour.STOP:
+                if last.attempt.status is Status.FAILED:
+                    stopped = f"Not run: “{last.attempt.label}” failed"
+                elif last.attempt.status is Status.UNKNOWN:
+                    stopped = f"Not run: the outcome of “{last.attempt.label}” is unknown"
+                stopped += " and its error behaviour is Stop." if stopped else ""
 
     def _skip_all(self, run: Run, steps: list[_Step], reason: str, code: Reason) -> None:
         for step in steps:

@@ -417,3 +417,23 @@ def test_a_429_answer_holds_the_budget_for_every_process(tmp_path: Path) -> None
         (until,) = db.execute("SELECT until FROM request_holds WHERE account = 'acct'").fetchone()
     assert until == pytest.approx(started + 4.0)  # what every other process on the file sees
     assert clock.slept == [4.0]
+
+
+def test_a_429_while_waiting_voids_the_reservation(tmp_path: Path) -> None:
+    clock = FakeClock()
+    other = budget(tmp_path, clock)  # another process, which gets the 429
+    holds = [3.0]
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if holds:
+            other.hold(holds.pop())
+
+    db = Database(tmp_path / "budget.db")
+    slots = RequestBudget(db, "acct", 5, margin=0.0, clock=clock, sleep=sleep)
+    for _ in range(5):
+        assert slots.acquire() == 0.0
+    assert slots.acquire() == pytest.approx(4.0)  # its slot at +1 s, then the hold until +4 s
+    with db.read() as conn:
+        starts = [row[0] for row in conn.execute("SELECT started FROM request_starts")]
+    assert starts == [pytest.approx(clock.now)]  # the voided reservation is gone

@@ -141,11 +141,11 @@ def _catalog(console: Console, args: argparse.Namespace) -> int:
 
 
 def _prompts(console: Console, args: argparse.Namespace) -> int:
-    _account(console)
+    account = _account(console)
     console.seed_demo_prompts()
     prompts = console.prompts.all()
     if args.json:
-        _print_json({"prompts": [p.to_dict() for p in prompts]})
+        _print_json({"account": account.label, "prompts": [p.to_dict() for p in prompts]})
         return OK
     for prompt in prompts:
         print(f"{prompt.name}  ({prompt.prompt_type.label}, #{prompt.id})")

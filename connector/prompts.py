@@ -311,10 +311,6 @@ class PromptStore:
         )
         return self.save(copy)
 
-    def is_empty(self) -> bool:
-        with self._db.read() as conn:
-            return conn.table("prompts").count == 0
-
     @staticmethod
     def _from_row(row: dict[str, Any]) -> Prompt:
         return Prompt.from_dict({**json.loads(row["definition"]), "id": row["id"]})

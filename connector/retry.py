@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .errors import ApiError
 
-__all__ = ["NO_RETRY", "RetryPolicy"]
+__all__ = ["RetryPolicy"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,3 @@ class RetryPolicy:
         else:
             delay = self.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
         return delay if elapsed + delay <= self.max_seconds else None
-
-
-NO_RETRY = RetryPolicy(max_attempts=1)

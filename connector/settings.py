@@ -227,11 +227,6 @@ class SettingsStore:
         with self._db.read() as conn:
             return bool(list(conn.table("settings").rows_where("key = ?", [name])))
 
-    def set_flag(self, name: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._db.write() as conn:
-            conn.table("settings").upsert({"key": name, "value": "1", "updated_at": now}, pk="key")
-
     def save(self, api_url: str, api_key: str) -> tuple[str, str]:
         """Validate, normalise and store; returns what was stored."""
         url, key = parse_api_url(api_url), parse_api_key(api_key)

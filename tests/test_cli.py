@@ -247,3 +247,19 @@ def test_the_real_entry_point_has_no_traceback(data_dir: Path) -> None:
     assert done.returncode == 1
     assert "refused the connection" in done.stderr and "Traceback" not in done.stderr
     assert not (data_dir / "sandbox.db").exists()  # a live account never creates the sandbox
+
+
+def test_an_outcome_the_log_could_not_keep_is_printed_and_fails_the_command(capsys) -> None:
+    from connector import ActionType, Attempt, Interaction, Run, RunStatus, SimulatedUser, Status
+    from connector.cli import _report
+
+    run = Run("r1", 1, "P", Interaction.ACCEPT, SimulatedUser("u"), account="sandbox")
+    attempt = Attempt("r1", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "News")
+    attempt.finish(Status.SUCCEEDED)
+    attempt.unrecorded = "The action log could not record it (database is locked)."
+    run.attempts = [attempt]
+    run.conclude()
+    assert run.status is RunStatus.SUCCEEDED
+    assert _report(run, False, labels=[]) == 1
+    err = capsys.readouterr().err
+    assert "NOT RECORDED in the action log: Add to List “News” (#3): The action log" in err

@@ -79,10 +79,6 @@ def s(value: object) -> str:
     return str(value)
 
 
-def s_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 # -- account and catalog ---------------------------------------------------------------------
 
 

@@ -289,6 +289,8 @@ class Runner:
     def _act(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> None:
         """Check, send, retry and conclude; fills ``attempt``."""
         params = attempt.params
+        planned = spec.plan(params, context)
+        attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
         before: Presence | None = None
         if spec.check_first:
             before = self._check(attempt, spec, context, "before sending")
@@ -308,8 +310,6 @@ class Runner:
                     Status.SKIPPED, before.sentence, code=Reason.ALREADY_DONE, evidence=shown
                 )
                 return
-        planned = spec.plan(params, context)
-        attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
         verify = spec.proof(params, context)
         started = self.client.clock()
         in_doubt: ApiError | None = None  # a failure after which the write may have landed

@@ -42,6 +42,10 @@ def test_second_enrollment_is_skipped_with_the_reason(console: Console) -> None:
     assert "Already in" in skipped.reason and "Allow re-entry" in skipped.reason
     # The read that decided it is the evidence.
     assert skipped.evidence == skipped.checks[0].exchange and skipped.checks[0].present
+    assert skipped.planned["body"] == {  # what would have been sent, and was not
+        "contactAutomation": {"contact": second.contact_id, "automation": automation}
+    }
+    assert skipped.tries == []
     assert second.status is RunStatus.SUCCEEDED  # already done counts as done
     assert len(rows(console, first.contact_id, "contactAutomations")) == 1
 

@@ -193,6 +193,26 @@ def m009_request_budget(db: sqlite_utils.Database) -> None:
     db.table("request_holds").create({"account": str, "until": float}, pk="account")
 
 
+@migrations()
+def m010_prompt_name_key(db: sqlite_utils.Database) -> None:
+    # Names are unique whatever their case and spacing: "Newsletter" and " newsletter " are one.
+    from .prompts import name_key  # the one definition of "the same name"
+
+    db.table("prompts").add_column("name_key", str)
+    taken: set[str] = set()
+    for prompt_id, name in db.execute("SELECT id, name FROM prompts ORDER BY id").fetchall():
+        key, label, n = name_key(name), name.strip(), 1
+        while key in taken:  # an older duplicate by case: keep both, tell them apart
+            n += 1
+            label = f"{name.strip()} ({n})"
+            key = name_key(label)
+        taken.add(key)
+        db.execute(
+            "UPDATE prompts SET name = ?, name_key = ? WHERE id = ?", [label, key, prompt_id]
+        )
+    db.table("prompts").create_index(["name_key"], unique=True)
+
+
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 

@@ -19,6 +19,7 @@ from .models import ActionType, ErrorBehaviour, InputKind, Interaction, PromptTy
 
 __all__ = [
     "MAX_INPUTS",
+    "name_key",
     "STANDARD_CONTACT_FIELDS",
     "ActionConfig",
     "FormInput",
@@ -35,6 +36,11 @@ STANDARD_CONTACT_FIELDS: dict[str, str] = {
     "phone": "Phone",
 }
 _CUSTOM_PREFIX = "field:"
+
+
+def name_key(name: str) -> str:
+    """What makes two prompt names the same: case and spacing don't count."""
+    return " ".join(name.split()).casefold()
 
 
 def custom_field_target(field_id: str) -> str:
@@ -243,8 +249,14 @@ class PromptStore:
                 else:
                     conn.table("prompts").update(prompt.id, row)
         except sqlite3.IntegrityError:
+            with self._db.read() as conn:
+                found = conn.execute(
+                    "SELECT name FROM prompts WHERE name_key = ?", [row["name_key"]]
+                ).fetchone()
+            same = f"“{found[0]}”" if found else f"“{row['name']}”"
             raise InputError(
-                f"A prompt named “{row['name']}” already exists. Choose another name.",
+                f"A prompt named {same} already exists (names are compared without case or "
+                "extra spaces). Choose another name.",
                 field="name",
             ) from None
         prompt.name = row["name"]
@@ -272,8 +284,10 @@ class PromptStore:
         prompt.validate()
         data = prompt.to_dict()
         data.pop("id", None)
+        data["name"] = prompt.name.strip()
         return {
             "name": prompt.name.strip(),
+            "name_key": name_key(prompt.name),
             "prompt_type": prompt.prompt_type.value,
             "definition": json.dumps(data),
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -281,16 +295,10 @@ class PromptStore:
 
     @staticmethod
     def _insert(conn: Any, row: dict[str, Any]) -> int:
+        row = {**row, "created_at": row["updated_at"]}
         cursor = conn.execute(
-            "INSERT INTO prompts (name, prompt_type, definition, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                row["name"],
-                row["prompt_type"],
-                row["definition"],
-                row["updated_at"],
-                row["updated_at"],
-            ],
+            f"INSERT INTO prompts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         return int(cursor.lastrowid or 0)
 
@@ -302,15 +310,18 @@ class PromptStore:
         original = self.get(prompt_id)
         if original is None:
             raise InputError("That prompt no longer exists.", field="id")
-        names = {p.name for p in self.all()}
+        taken = {name_key(p.name) for p in self.all()}
         copy = Prompt.from_dict({**original.to_dict(), "id": None})
         copy.name = next(
             name
             for n in range(1, 1000)
-            if (name := f"{original.name} (copy{'' if n == 1 else f' {n}'})") not in names
+            if name_key(name := f"{original.name} (copy{'' if n == 1 else f' {n}'})") not in taken
         )
         return self.save(copy)
 
     @staticmethod
     def _from_row(row: dict[str, Any]) -> Prompt:
-        return Prompt.from_dict({**json.loads(row["definition"]), "id": row["id"]})
+        # The column is the name's truth: a migration may have renamed it.
+        return Prompt.from_dict(
+            {**json.loads(row["definition"]), "id": row["id"], "name": row["name"]}
+        )

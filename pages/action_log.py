@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import REGISTRY, Interaction, LogFilter, Status
+from connector.display import action_label, interaction_label, utc_text
 from pages._common import (
     RUN_ICONS,
     STATUS_ICONS,
@@ -39,7 +40,7 @@ _RANGES: dict[str, timedelta | None] = {
 }
 _COLUMNS = {
     "id": "#",
-    "created_at": "Time (UTC)",
+    "created_at": "Time",
     "status": "Status",
     "action_type": "Action",
     "target_name": "Target",
@@ -73,7 +74,7 @@ def _filters() -> LogFilter:
         "Action",
         [t.value for t in REGISTRY],
         key="log_types",
-        format_func=lambda t: REGISTRY[t].label,
+        format_func=action_label,
     )
     interactions = row1[3].multiselect(
         "Interaction",
@@ -111,18 +112,11 @@ def _detail(row_id: int) -> None:
     )
     st.caption(
         f"Run {row['run_id']} · {row['prompt_name'] or '—'} / "
-        f"{_interaction_label(row['interaction'])} · started {row['created_at']} · "
-        f"finished {row['finished_at'] or '—'} · {tries(attempt.attempts)} · "
+        f"{interaction_label(row['interaction']) or '—'} · started {utc_text(row['created_at'])} · "
+        f"finished {utc_text(row['finished_at']) or '—'} · {tries(attempt.attempts)} · "
         f"by {row['operator'] or '—'} via {row['source']} on {row['account']}"
     )
     show_attempt(attempt)
-
-
-def _interaction_label(value: str | None) -> str:
-    try:
-        return Interaction(value or "").label
-    except ValueError:
-        return value or "—"
 
 
 def _runs_view() -> None:
@@ -133,7 +127,7 @@ def _runs_view() -> None:
     frame = pd.DataFrame(
         [
             {
-                "Started (UTC)": run.started_at[:19].replace("T", " "),
+                "Started": utc_text(run.started_at),
                 "Outcome": status_text(run.status),
                 "Prompt": run.prompt_name,
                 "Interaction": run.interaction.label,
@@ -178,11 +172,6 @@ def _runs_view() -> None:
             show_attempt(attempt)
 
 
-def _action_label(action_type: str) -> str:
-    spec = next((s for t, s in REGISTRY.items() if t.value == action_type), None)
-    return spec.label if spec else action_type
-
-
 def render() -> None:
     st.title("Action log")
     view = st.segmented_control(
@@ -211,12 +200,16 @@ def render() -> None:
         )
 
     if not page.rows:
-        st.info("No actions match these filters yet. Run a prompt in the Simulator to create some.")
+        if filters == LogFilter():
+            st.info("No actions yet. Click a prompt in the Simulator to record some.")
+        else:
+            st.info("No actions match these filters. Widen the time range or clear a filter.")
         return
     frame = pd.DataFrame(page.rows)[list(_COLUMNS)]
     frame["status"] = frame["status"].map(status_text)
-    frame["created_at"] = frame["created_at"].str.slice(0, 19).str.replace("T", " ")
-    frame["action_type"] = frame["action_type"].map(_action_label)
+    frame["created_at"] = frame["created_at"].map(utc_text)
+    frame["action_type"] = frame["action_type"].map(action_label)
+    frame["interaction"] = frame["interaction"].map(interaction_label)
     frame = frame.rename(columns=_COLUMNS)
     event = st.dataframe(
         frame,

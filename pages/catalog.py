@@ -13,13 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
+from connector.display import utc_text
 from pages._common import catalog_items, console, hand_over_to_app, needs_first_fetch, show_error
 
 _TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
     # kind: (tab title, {model attribute: column header})
     CatalogKind.LISTS: (
         "Lists",
-        {"id": "ID", "name": "Name", "stringid": "String ID", "created": "Created"},
+        {"id": "ID", "name": "Name", "stringid": "String ID", "created": "Created"},  # shown in UTC
     ),
     CatalogKind.AUTOMATIONS: (
         "Automations",
@@ -75,6 +76,8 @@ def _frame(kind: CatalogKind, items: list[Any]) -> pd.DataFrame:
         if kind is CatalogKind.AUTOMATIONS:
             row["status"] = "Active" if row.pop("active") else "Inactive"
             row["multientry"] = "Allowed" if row["multientry"] else "Once"
+        if "created" in row:
+            row["created"] = utc_text(row["created"])
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(columns))
     frame["id"] = pd.to_numeric(frame["id"], errors="coerce").astype("Int64")

@@ -60,31 +60,53 @@ def _connect_form() -> None:
         "Find both values in ActiveCampaign under **Settings > Developer**. The key is stored "
         "only in this console's database and is never shown again in full."
     )
-    st.text_input(
-        "API URL",
-        key="setup_url",
-        placeholder="https://youraccount.api-us1.com",
-        help="Paste the URL shown under Settings > Developer, or just your account name.",
-    )
-    st.text_input("API key", key="setup_key", type="password", placeholder="Paste your API key")
-    url = st.session_state.get("setup_url", "")
-    key = st.session_state.get("setup_key", "")
-    test_col, save_col, _ = st.columns([1, 1, 3])
-    test = test_col.button("Test", icon=":material/network_check:", width="stretch")
-    save = save_col.button("Save", type="primary", icon=":material/save:", width="stretch")
-    if test or save:
-        try:
-            with st.spinner("Checking the account…"):
-                user = console().save_account(url, key) if save else console().check(url, key)
-        except ConnectorError as exc:
-            show_error(exc)
-            if save:
-                st.caption("Nothing was saved.")
-        else:
-            _connected(user)
-            if save:
-                st.toast("Account saved: the console now uses it.", icon=":material/check:")
-                st.rerun()
+    # A form: its fields are sent together with the button that submits them, so a key typed
+    # and left (Tab to the eye icon, a click on Test) is always the key that is checked.
+    with st.form("connect", border=False, enter_to_submit=False):
+        st.text_input(
+            "API URL",
+            key="setup_url",
+            placeholder="https://youraccount.api-us1.com",
+            help="Paste the URL shown under Settings > Developer, or just your account name.",
+        )
+        st.text_input("API key", key="setup_key", type="password", placeholder="Paste your API key")
+        test_col, save_col, _ = st.columns([1, 1, 3])
+        test_col.form_submit_button(
+            "Test", icon=":material/network_check:", width="stretch", on_click=_check, args=(False,)
+        )
+        save_col.form_submit_button(
+            "Save",
+            type="primary",
+            icon=":material/save:",
+            width="stretch",
+            on_click=_check,
+            args=(True,),
+        )
+    outcome = st.session_state.pop("setup_outcome", None)
+    if isinstance(outcome, ConnectorError):
+        show_error(outcome)
+        if st.session_state.pop("setup_saving", False):
+            st.caption("Nothing was saved.")
+    elif isinstance(outcome, User):
+        _connected(outcome)
+        if st.session_state.pop("setup_saving", False):
+            st.toast("Account saved: the console now uses it.", icon=":material/check:")
+
+
+def _check(save: bool) -> None:
+    """Form callback: test (or save) what was typed; the page draws the outcome."""
+    state = st.session_state
+    url, key = state.get("setup_url", ""), state.get("setup_key", "")
+    state["setup_saving"] = save
+    try:
+        state["setup_outcome"] = (
+            console().save_account(url, key) if save else console().check(url, key)
+        )
+    except ConnectorError as exc:
+        state["setup_outcome"] = exc  # what was typed stays, so a typo costs one edit
+    else:
+        if save:
+            state["setup_key"] = ""  # saved: the key leaves the page
 
 
 def _reset_sandbox() -> None:

@@ -105,6 +105,8 @@ def test_setup_tests_saves_and_switches_back(data_dir: Path) -> None:
         assert not at.exception
         assert "Live" in texts(at) and server.base_url.split("//")[1] in texts(at)
         assert sandbox.api_key not in texts(at)
+        assert at.text_input(key="setup_key").value == ""  # saved: the key left the form
+        assert at.text_input(key="setup_url").value == server.base_url
 
         button(at, "Switch to the sandbox").click().run()
         assert "Built-in demo account" in texts(at)

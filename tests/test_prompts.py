@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -147,3 +148,46 @@ def test_warnings_say_when_the_email_must_come_from_a_trait() -> None:
     prompt = full_prompt()
     prompt.inputs = [FormInput("Company", maps_to=custom_field_target("4"))]
     assert any("email_address trait" in w for w in prompt.warnings())
+
+
+def test_names_that_differ_only_by_case_or_spaces_are_the_same_name(tmp_path) -> None:
+    store = PromptStore(Database(tmp_path / "c.db"))
+    saved = store.save(full_prompt("  Newsletter signup  "))
+    assert saved.name == "Newsletter signup" and store.get(saved.id).name == "Newsletter signup"
+    for same in ("newsletter signup", " NEWSLETTER   Signup", "Newsletter signup\t"):
+        with pytest.raises(InputError, match="“Newsletter signup” already exists"):
+            store.save(full_prompt(same))
+    assert [p.name for p in store.all()] == ["Newsletter signup"]
+    copy = store.duplicate(saved.id)
+    assert copy.name == "Newsletter signup (copy)"
+
+
+def test_older_names_that_clash_by_case_are_kept_apart_by_the_migration(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "CREATE TABLE prompts (id INTEGER PRIMARY KEY, name TEXT, prompt_type TEXT, "
+        "definition TEXT, created_at TEXT, updated_at TEXT)"
+    )
+    raw.execute("CREATE UNIQUE INDEX idx_prompts_name ON prompts (name)")
+    definition = json.dumps({k: v for k, v in full_prompt().to_dict().items() if k != "id"})
+    for name in ("Signup", " signup "):
+        raw.execute(
+            "INSERT INTO prompts (name, prompt_type, definition, created_at, updated_at) "
+            "VALUES (?, 'modal', ?, '', '')",
+            [name, definition],
+        )
+    raw.execute(
+        "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, "
+        "applied_at TEXT)"
+    )
+    raw.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES "
+        "('connector', 'm002_prompts', '')"
+    )
+    raw.commit()
+    raw.close()
+    store = PromptStore(Database(path))
+    assert sorted(p.name for p in store.all()) == ["Signup", "signup (2)"]

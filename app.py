@@ -12,7 +12,7 @@ import streamlit as st
 
 from connector import AccountSettings, ConnectorError
 from pages import PAGES
-from pages._common import console, operator, seed_demo_prompts, show_error
+from pages._common import console, operator, reporting_errors, seed_demo_prompts, show_error
 
 st.set_page_config(
     page_title="ActiveCampaign Connector Console",
@@ -67,4 +67,6 @@ if problem is not None:
     if not data_file or navigation.url_path in needs_account:  # no data file: no page works
         st.stop()
 
-navigation.run()
+# One place turns any ConnectorError left unhandled by a page into a sentence, never a traceback.
+with reporting_errors():
+    navigation.run()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .client import AcClient, Verify, collection
+from .client import PAGE_SIZE, AcClient, Verify, collection
 from .models import ActionType, CatalogKind
 from .records import Exchange
 
@@ -108,6 +108,18 @@ class Reads:
             "GET", path, params=params, verify=verify, on_try=self.exchanges.append
         )
         return done.response_body
+
+    def rows(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every row of a contact's sub-resource (``/contacts/{id}/contactLists``…): pages of
+        ``PAGE_SIZE`` until a short one, since these answers carry no ``meta.total``. A contact
+        with more rows than one default page must not hide the one the check looks for."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"limit": PAGE_SIZE, "offset": len(found)}
+            page = _rows(self.get(path, params, verify=collection(key)), key)
+            found += page
+            if len(page) < PAGE_SIZE:
+                return found
 
 
 Plan = Callable[[Mapping[str, str], RunContext], PlannedRequest]
@@ -202,7 +214,8 @@ def _synced(params: Mapping[str, str], context: RunContext) -> Verify:
 
 
 def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
-    """Whether a contact with this email exists and holds the names and phone we send."""
+    """Whether a contact with this email holds every value the sync sends: its names and phone,
+    and its custom field values (read only when the sync sends some)."""
     email = str(context.contact.get("email", "")).lower()
     body = reads.get("/contacts", {"email": email}, verify=collection("contacts"))
     matches = [c for c in _rows(body, "contacts") if str(c.get("email", "")).lower() == email]
@@ -215,6 +228,16 @@ def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunConte
         for key in _CONTACT_FIELDS
         if key in context.contact and str(contact.get(key) or "") != str(context.contact[key])
     ]
+    sent = {str(v["field"]): str(v["value"]) for v in context.contact.get("fieldValues") or []}
+    if sent and not differs:
+        path = f"/contacts/{contact_id}/fieldValues"
+        held = {
+            str(row.get("field")): str(row.get("value") or "")
+            for row in reads.rows(path, "fieldValues")
+        }
+        differs += [
+            f"custom field {field}" for field, value in sent.items() if held.get(field) != value
+        ]
     if differs:
         return Presence(
             frozenset(),
@@ -223,7 +246,7 @@ def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunConte
         )
     return Presence(
         frozenset({contact_id}),
-        f"Contact #{contact_id} ({email}) exists with the email, names and phone sent.",
+        f"Contact #{contact_id} ({email}) holds every value sent.",
         contact_id=contact_id,
     )
 
@@ -233,8 +256,10 @@ def _contact_presence(reads: Reads, params: Mapping[str, str], context: RunConte
 
 def _add_to_list(params: Mapping[str, str], context: RunContext) -> PlannedRequest:
     # status 1 = subscribe (active); 2 would unsubscribe.
-    body = {"contactList": {"list": params["list_id"], "contact": context.contact_id, "status": 1}}
-    return PlannedRequest("POST", "/contactLists", body)
+    row: dict[str, Any] = {"list": params["list_id"], "contact": context.contact_id, "status": 1}
+    if params.get("resubscribe"):
+        row["sourceid"] = 4  # the docs: send 4 when subscribing again someone who unsubscribed
+    return PlannedRequest("POST", "/contactLists", {"contactList": row})
 
 
 def _subscribed(params: Mapping[str, str], context: RunContext) -> Verify:
@@ -253,8 +278,7 @@ def _subscribed(params: Mapping[str, str], context: RunContext) -> Verify:
 
 def _list_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
     path = f"/contacts/{context.contact_id}/contactLists"
-    body = reads.get(path, verify=collection("contactLists"))
-    rows = [r for r in _rows(body, "contactLists") if str(r.get("list")) == params["list_id"]]
+    rows = [r for r in reads.rows(path, "contactLists") if str(r.get("list")) == params["list_id"]]
     status = str(rows[0].get("status")) if rows else ""
     name = _name(params, "list")
     if status == "1":
@@ -299,10 +323,9 @@ def _enrolled(params: Mapping[str, str], context: RunContext) -> Verify:
 
 def _automation_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
     path = f"/contacts/{context.contact_id}/contactAutomations"
-    body = reads.get(path, verify=collection("contactAutomations"))
     runs = [
         row
-        for row in _rows(body, "contactAutomations")
+        for row in reads.rows(path, "contactAutomations")
         if str(row.get("automation") or row.get("seriesid")) == params["automation_id"]
     ]
     name = _name(params, "automation")
@@ -334,10 +357,8 @@ def _tagged(params: Mapping[str, str], context: RunContext) -> Verify:
 
 
 def _tag_presence(reads: Reads, params: Mapping[str, str], context: RunContext) -> Presence:
-    body = reads.get(
-        f"/contacts/{context.contact_id}/contactTags", verify=collection("contactTags")
-    )
-    rows = [r for r in _rows(body, "contactTags") if str(r.get("tag")) == params["tag_id"]]
+    path = f"/contacts/{context.contact_id}/contactTags"
+    rows = [r for r in reads.rows(path, "contactTags") if str(r.get("tag")) == params["tag_id"]]
     name = _name(params, "tag")
     if rows:
         return Presence(frozenset(str(r.get("id")) for r in rows), f"Already tagged {name}.")

@@ -3,20 +3,26 @@
 The limit is shared by every key and integration of the account, so the console must not spend
 it carelessly, and the dashboard, CLI commands and workers on one machine are one client to
 ActiveCampaign. So the budget lives in the shared database: every request first takes a slot
-from its account's ``RequestBudget``, which admits at most ``limit`` request starts in any
-sliding window of ``window`` seconds across every process using the data file. A 429 seen by
-any of them puts the account's budget on hold for its ``Retry-After``: all of them wait.
+from its account's ``RequestBudget``, which admits at most ``limit`` requests in any sliding
+window of ``window`` seconds across every process using the data file. A 429 seen by any of them
+puts the account's budget on hold for its ``Retry-After``: all of them wait.
 
-The window we keep is ``margin`` longer than the server's: requests reach the server a little
-after they leave, and unevenly, so two starts exactly one window apart can arrive less than one
-window apart (measured in process: 9 of 131 requests refused without a margin, none with 50 ms).
+What the server counts is arrivals, and a request arrives somewhere between the moment it
+leaves and the moment its answer is back. So a slot is recorded at its start and moved to the
+request's end once it is over (``settle``): spacing against that bound stays within the limit
+however long a connection takes to open (a cold TLS handshake made 10 requests arrive within one
+second when slots were only starts). The window is also ``margin`` longer than the server's, for
+clocks and jitter.
 
-A request reserves its start (the earliest moment the window allows, after every earlier
-reservation) in one write and sleeps until then: waiters are served first come, first served,
-with no polling (polling made every waiting thread wake and retry the write lock together:
-about 11 writes per request with 4 processes, measured). Times are wall-clock seconds
-(``time.time``), the one clock all processes share; ``clock`` and ``sleep`` are injected so
-tests never wait for real.
+A request reserves its slot (the earliest moment the window allows, after every earlier
+reservation) in one write and sleeps until then; on waking it checks the slot against what the
+others have settled meanwhile, and waits again if they ended later than planned. Waiters are
+served first come, first served, with no polling (polling made every waiting thread wake and
+retry the write lock together: about 11 writes per request with 4 processes, measured).
+
+Times are wall-clock seconds (``time.time``), the one clock all processes share; ``clock`` and
+``sleep`` are injected so tests never wait for real. Reservations and holds further ahead than
+``HORIZON`` can only come from a clock that stepped back, and are dropped.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from typing import Any
 
 from .db import Database
 
-__all__ = ["DEFAULT_RATE_LIMIT", "RequestBudget"]
+__all__ = ["DEFAULT_RATE_LIMIT", "HORIZON", "RequestBudget"]
 
 DEFAULT_RATE_LIMIT = 5
+HORIZON = 900.0  # seconds: no reservation or Retry-After hold is legitimately this far ahead
 
 
 class RequestBudget:
@@ -42,7 +49,7 @@ class RequestBudget:
         limit: int = DEFAULT_RATE_LIMIT,
         window: float = 1.0,
         *,
-        margin: float = 0.05,
+        margin: float = 0.02,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -56,62 +63,26 @@ class RequestBudget:
         self._sleep = sleep
         self.waited = 0.0  # seconds this process's callers spent waiting, for benchmarks
 
-    def acquire(self) -> float:
-        """Block until a request may start; returns the seconds waited.
-
-        One write per request: the caller reserves the earliest start the window allows (after
-        every earlier reservation, so waiters go first come, first served) and sleeps until
-        then, instead of polling. A 429 that puts the account on hold meanwhile voids the
-        reservation, and the caller reserves again after the hold."""
+    def acquire(self) -> int:
+        """Block until a request may start; returns its slot, to ``settle`` when it is over."""
+        slot: int | None = None
         waited = 0.0
         while True:
-            slot, start = self._reserve()
+            slot, start = self._place(slot)
             pause = start - self._clock()
-            if pause > 0:
-                self._sleep(pause)
-                waited += pause
-            if self._held_until() <= self._clock():
+            if pause <= 0:
                 self.waited += waited
-                return waited
-            self._void(slot)
+                return slot
+            self._sleep(pause)
+            waited += pause
 
-    def _reserve(self) -> tuple[int, float]:
-        """Record this request's start: now, or the first moment the window and any hold
-        allow. Returns (its row id, its start time)."""
+    def settle(self, slot: int) -> None:
+        """The request is over: its slot moves to now, the latest it can have arrived."""
         with self._db.write() as db:
-            now = self._clock()
             db.execute(
-                "DELETE FROM request_starts WHERE account = ? AND started <= ?",
-                [self.account, now - self.window],
+                "UPDATE request_starts SET started = max(started, ?) WHERE id = ?",
+                [self._clock(), slot],
             )
-            start = max(now, self._hold(db))
-            # Starts are recorded in time order, reservations in the future included: the new
-            # one may start once the limit-th most recent is a window old.
-            row = db.execute(
-                "SELECT started FROM request_starts WHERE account = ? "
-                "ORDER BY started DESC LIMIT 1 OFFSET ?",
-                [self.account, self.limit - 1],
-            ).fetchone()
-            if row is not None:
-                start = max(start, row[0] + self.window)
-            cursor = db.execute(
-                "INSERT INTO request_starts (account, started) VALUES (?, ?)", [self.account, start]
-            )
-            return int(cursor.lastrowid or 0), start
-
-    def _hold(self, db: Any) -> float:
-        held = db.execute(
-            "SELECT until FROM request_holds WHERE account = ?", [self.account]
-        ).fetchone()
-        return float(held[0]) if held else 0.0
-
-    def _held_until(self) -> float:
-        with self._db.read() as db:
-            return self._hold(db)
-
-    def _void(self, slot: int) -> None:
-        with self._db.write() as db:
-            db.execute("DELETE FROM request_starts WHERE rowid = ?", [slot])
 
     def hold(self, seconds: float) -> None:
         """Admit nothing for ``seconds`` (the server said so with Retry-After), in every process."""
@@ -119,5 +90,46 @@ class RequestBudget:
             db.execute(
                 "INSERT INTO request_holds (account, until) VALUES (?, ?) ON CONFLICT (account) "
                 "DO UPDATE SET until = max(until, excluded.until)",
-                [self.account, self._clock() + seconds],
+                [self.account, self._clock() + min(seconds, HORIZON)],
             )
+
+    def _place(self, slot: int | None) -> tuple[int, float]:
+        """Put ``slot`` (or a new one) at the earliest moment the window and any hold allow,
+        given every other slot; returns it and that moment."""
+        with self._db.write() as db:
+            now = self._clock()
+            db.execute(
+                "DELETE FROM request_starts WHERE account = ? AND (started <= ? OR started > ?)",
+                [self.account, now - self.window, now + HORIZON],
+            )
+            start = max(now, self._hold(db, now))
+            # The slot may start once the limit-th latest of the others that count is a window
+            # old. Those that count: every slot queued before it, and every one already started.
+            # Slots queued after it and still waiting don't: they were placed after it, and
+            # move behind it if it moves (counting them would let waiters push each other back
+            # for ever).
+            row = db.execute(
+                "SELECT started FROM request_starts WHERE account = ? AND id IS NOT ? "
+                "AND (? IS NULL OR id < ? OR started <= ?) "
+                "ORDER BY started DESC LIMIT 1 OFFSET ?",
+                [self.account, slot, slot, slot, now, self.limit - 1],
+            ).fetchone()
+            if row is not None:
+                start = max(start, row[0] + self.window)
+            if slot is not None:
+                moved = db.execute(
+                    "UPDATE request_starts SET started = ? WHERE id = ?", [start, slot]
+                ).rowcount
+                if moved:
+                    return slot, start
+            cursor = db.execute(
+                "INSERT INTO request_starts (account, started) VALUES (?, ?)", [self.account, start]
+            )
+            return int(cursor.lastrowid or 0), start
+
+    def _hold(self, db: Any, now: float) -> float:
+        held = db.execute(
+            "SELECT until FROM request_holds WHERE account = ?", [self.account]
+        ).fetchone()
+        until = float(held[0]) if held else 0.0
+        return until if until <= now + HORIZON else 0.0  # a clock that stepped back

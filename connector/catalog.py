@@ -91,16 +91,20 @@ class Catalog:
     def _store(self, account: str, kind: CatalogKind, items: list[CatalogItem]) -> None:
         # Milliseconds: the dashboard's cache of the catalog is keyed on this stamp.
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        rows = [
+        # By id: pages are fetched concurrently by offset, so an item that moved between two
+        # pages while the account changed comes back twice. The later page's copy wins.
+        rows = list(
             {
-                "account": account,
-                "kind": kind.value,
-                "id": item.id,
-                "name": item.name,
-                "data": json.dumps(asdict(item)),
-            }
-            for item in items
-        ]
+                item.id: {
+                    "account": account,
+                    "kind": kind.value,
+                    "id": item.id,
+                    "name": item.name,
+                    "data": json.dumps(asdict(item)),
+                }
+                for item in items
+            }.values()
+        )
         with self._db.write() as conn:
             conn.execute(
                 "DELETE FROM catalog WHERE account = ? AND kind = ?", [account, kind.value]

@@ -163,7 +163,7 @@ def _prompts(console: Console, args: argparse.Namespace) -> int:
 
 
 def _simulate(console: Console, args: argparse.Namespace) -> int:
-    _account(console)
+    account = _account(console)
     console.seed_demo_prompts()
     wanted = args.prompt.strip().casefold()
     prompts = console.prompts.all()
@@ -185,7 +185,7 @@ def _simulate(console: Console, args: argparse.Namespace) -> int:
             f"Note: {interaction.label} does not submit the form, so --input is not sent.",
             file=sys.stderr,
         )
-    run = console.runner(operator=_operator(), source="cli").run(
+    run = console.runner(operator=_operator(), source="cli", account=account).run(
         prompt,
         interaction,
         SimulatedUser(args.user_id, traits),
@@ -196,7 +196,7 @@ def _simulate(console: Console, args: argparse.Namespace) -> int:
 
 
 def _action(console: Console, args: argparse.Namespace) -> int:
-    _account(console)
+    account = _account(console)
     action_type, key = _ACTIONS[args.kind]
     spec = REGISTRY[action_type]
     target = getattr(args, key) if key else ""
@@ -217,7 +217,7 @@ def _action(console: Console, args: argparse.Namespace) -> int:
         actions={Interaction.ACCEPT: [ActionConfig(action_type, params)]},
     )
     values = dict(enumerate([args.email, args.first_name, args.last_name, args.phone]))
-    run = console.runner(operator=_operator(), source="cli").run(
+    run = console.runner(operator=_operator(), source="cli", account=account).run(
         prompt, Interaction.ACCEPT, SimulatedUser(), values, dry_run=args.dry_run
     )
     return _report(run, args.json, labels=[i.label for i in inputs])

@@ -14,7 +14,6 @@ every failure a typed ``ApiError`` (classified in ``errors``) carrying its excha
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -58,7 +57,9 @@ Verify = Callable[[Any], str]
 
 
 class Budget(Protocol):
-    def acquire(self) -> float: ...
+    def acquire(self) -> int: ...
+
+    def settle(self, slot: int) -> None: ...
 
     def hold(self, seconds: float) -> None: ...
 
@@ -145,8 +146,22 @@ class AcClient:
     ) -> Exchange:
         """Send exactly once (after taking a slot from the budget): the ``Exchange`` of a 2xx
         that verifies, else a typed ``ApiError`` whose ``exchange`` holds the failed try."""
-        if self.budget is not None:
-            self.budget.acquire()
+        if self.budget is None:
+            return self._send(method, path, params, body, verify)
+        slot = self.budget.acquire()
+        try:
+            return self._send(method, path, params, body, verify)
+        finally:
+            self.budget.settle(slot)  # the answer is in: it arrived by now at the latest
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        verify: Verify | None,
+    ) -> Exchange:
         request = self._http.build_request(method, path, params=params, json=body)
         headers = {
             name: (REDACTED if name.lower() == "api-token" else value)
@@ -170,12 +185,21 @@ class AcClient:
 
         try:
             response = self._http.send(request)
-        except httpx.TransportError as exc:
+        except httpx.DecodingError as exc:  # an answer came, but its body can't be decoded
+            odd = UnexpectedResponse(
+                f"{self.host} answered with a body that can't be decoded. "
+                + _UNEXPECTED_ADVICE[method == "GET"],
+                f"{type(exc).__name__}: {self._redact(str(exc))}",
+            )
+            odd.exchange = exchange(None, None, odd.message)
+            raise odd from None
+        except httpx.RequestError as exc:
             lost = error_for_transport(exc, host=self.host, redact=self._redact)
             lost.exchange = exchange(None, None, lost.message)
             raise lost from None
         payload, unreadable = _parse(response)
-        shown = self._redact(response.text[:2000]) if unreadable else payload
+        text = self._redact(response.text)  # before any cut: a cut key would survive it
+        shown = text[:2000] if unreadable else payload
         detail = f"HTTP {response.status_code} {method} {request.url.path}"
         if not response.is_success:
             failure = error_for_status(
@@ -183,9 +207,12 @@ class AcClient:
                 host=self.host,
                 payload=self._redact(payload),
                 headers=response.headers,
-                detail=f"{detail}: {self._redact(response.text[:300])}",
+                detail=f"{detail}: {text[:300]}",
             )
             failure.exchange = exchange(response.status_code, shown, failure.message)
+            if isinstance(failure, RateLimitedError) and self.budget is not None:
+                # The account is over its limit for everyone: hold every process, retry or not.
+                self.budget.hold(failure.retry_after if failure.retry_after is not None else 1.0)
             raise failure
         lacks = verify(payload) if verify is not None and not unreadable else ""
         if unreadable:
@@ -200,9 +227,9 @@ class AcClient:
             odd = UnexpectedResponse(
                 f"ActiveCampaign answered HTTP {response.status_code} {missing}. "
                 + _UNEXPECTED_ADVICE[method == "GET"],
-                f"{detail}: {self._redact(response.text[:300])!r}",
+                f"{detail}: {text[:300]!r}",
                 status=response.status_code,
-                body=payload,
+                body=self._redact(payload),
             )
             odd.exchange = exchange(response.status_code, shown, odd.message)
             raise odd
@@ -233,18 +260,12 @@ class AcClient:
                 delay = self.retry.next_delay(attempt, exc, self.clock() - started)
                 if delay is None:
                     raise
-                self.pause(exc, delay)
+                self.sleep(delay)  # a 429 has already put the account's budget on hold
                 attempt += 1
                 continue
             if on_try is not None:
                 on_try(done)
             return done
-
-    def pause(self, error: ApiError, delay: float) -> None:
-        """Wait before a retry; a 429 also holds the account's whole budget."""
-        if self.budget is not None and isinstance(error, RateLimitedError):
-            self.budget.hold(delay)
-        self.sleep(delay)
 
     def get(
         self, path: str, params: dict[str, Any] | None = None, *, verify: Verify | None = None
@@ -324,14 +345,15 @@ class AcClient:
     # -- redaction ------------------------------------------------------------------------------
 
     def _redact(self, value: Any) -> Any:
-        """Scrub the key from anything that might be shown or stored (a server could echo it)."""
-        if value is None:
-            return value
-        text = value if isinstance(value, str) else json.dumps(value)
-        if self._key not in text:
-            return value
-        scrubbed = text.replace(self._key, REDACTED)
-        return scrubbed if isinstance(value, str) else json.loads(scrubbed)
+        """Scrub the key from anything that might be shown or stored (a server could echo it):
+        every string inside, however the key's characters would be escaped in JSON."""
+        if isinstance(value, str):
+            return value.replace(self._key, REDACTED)
+        if isinstance(value, dict):
+            return {self._redact(k): self._redact(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact(item) for item in value]
+        return value
 
 
 _UNEXPECTED_ADVICE = {

@@ -21,6 +21,7 @@ from .claims import Claims
 from .client import AcClient
 from .db import BUSY_TIMEOUT_SECONDS, Database
 from .demo import demo_prompts
+from .errors import SettingsError
 from .log import ActionLog
 from .models import CatalogKind, User
 from .prompts import PromptStore
@@ -153,8 +154,22 @@ class Console:
 
     # -- work -----------------------------------------------------------------------------------
 
-    def runner(self, *, operator: str = "", source: str = "simulator") -> Runner:
-        account = self.account()
+    def runner(
+        self,
+        *,
+        operator: str = "",
+        source: str = "simulator",
+        account: AccountSettings | None = None,
+        expect: str | None = None,
+    ) -> Runner:
+        """A runner on ``account`` (default: the one in effect). ``expect`` is the account the
+        operator was shown: if another is in effect now, nothing runs."""
+        account = account or self.account()
+        if expect is not None and account.label != expect:
+            raise SettingsError(
+                f"The account changed since the page was drawn: it is now {account.label}, not "
+                f"{expect}. Nothing was sent; look at the page again, then click."
+            )
         return Runner(
             self.client(account),
             self.log,

@@ -33,6 +33,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from .errors import StorageError
+from .sqlite import retry_while_locked
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "Database"]
 
@@ -186,9 +187,13 @@ def m008_claims(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m009_request_budget(db: sqlite_utils.Database) -> None:
-    # Request starts per account in the last window, and 429 holds: one budget per account
-    # for every process on this data file.
-    db.table("request_starts").create({"account": str, "started": float})
+    # Request slots per account in the last window, and 429 holds: one budget per account
+    # for every process on this data file. Slot ids only grow (AUTOINCREMENT): they are the
+    # order in which requests queued.
+    db.execute(
+        "CREATE TABLE request_starts (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT, "
+        "started FLOAT)"
+    )
     db.table("request_starts").create_index(["account", "started"])
     db.table("request_holds").create({"account": str, "until": float}, pk="account")
 
@@ -232,7 +237,11 @@ class Database:
         except OSError as exc:
             raise self._failure(exc) from None
         with self._connection() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL answers "locked" at once (no busy handler) while
+            # another process opens it too: wait for that like for any other lock.
+            retry_while_locked(
+                lambda: db.execute("PRAGMA journal_mode=WAL").fetchone(), self.busy_timeout
+            )
             pending = bool(migrations.pending(db))
         if pending:
             with self.write() as db:
@@ -298,10 +307,17 @@ class Database:
             yield db
 
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self, *, patience: float | None = None) -> Iterator[sqlite_utils.Database]:
         """The one writer: a process-wide lock and one ``BEGIN IMMEDIATE`` transaction,
-        committed on exit and rolled back on any exception."""
+        committed on exit and rolled back on any exception. ``patience`` waits less than the
+        busy timeout for another process's lock, for writes that can be left for later."""
         with self._write_lock, self._connection() as db:
-            db.conn.execute("BEGIN IMMEDIATE")
-            yield db
-            db.conn.execute("COMMIT")
+            if patience is not None:
+                db.conn.execute(f"PRAGMA busy_timeout = {int(patience * 1000)}")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                yield db
+                db.conn.execute("COMMIT")
+            finally:
+                if patience is not None:
+                    db.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")

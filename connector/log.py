@@ -252,7 +252,15 @@ class ActionLog:
 
     def recover_interrupted(self) -> int:
         """Mark the pending rows of processes that are gone ``interrupted``; returns how many
-        attempts were marked. Cheap when nothing is pending; called by every read below."""
+        attempts were marked. Cheap when nothing is pending; called by every read below. When
+        the data file refuses the write (held by another process), it is left for the next
+        read: looking at the log must not fail because of it."""
+        try:
+            return self._recover_interrupted()
+        except StorageError:
+            return 0
+
+    def _recover_interrupted(self) -> int:
         with self._db.read() as db:
             owners = db.execute(
                 "SELECT DISTINCT owner_host, owner_pid, owner_started FROM runs "
@@ -265,7 +273,7 @@ class ActionLog:
                 continue
             now = utc_now()
             same_owner = "owner_host = ? AND owner_pid = ? AND owner_started = ?"
-            with self._db.write() as db:
+            with self._db.write(patience=0.2) as db:
                 cursor = db.execute(
                     "UPDATE action_log SET status = ?, finished_at = ?, error = ? "
                     "WHERE status = 'pending' AND run_id IN "

@@ -66,7 +66,9 @@ class Reason(StrEnum):
     NO_CONTACT = "no_contact"  # the contact sync failed, so there is no contact id
     MERGED = "merged"  # the same action on the same target appears earlier in the interaction
     BUSY = "busy"  # another run held the claim on this contact and target for too long
-    LANDED_EARLIER = "landed_earlier"  # a try whose answer was lost did go through
+    LANDED_EARLIER = "landed_earlier"  # a try whose answer was lost did go through (a new row)
+    CONFIRMED = "confirmed"  # the answers were lost; a check shows the contact as sent
+    CHECK_FAILED = "check_failed"  # the read that decides whether to send failed
     NOT_RECORDED = "not_recorded"  # the log could not be written, so nothing was sent
 
 
@@ -232,11 +234,14 @@ class Attempt:
 
     @property
     def ok(self) -> bool:
-        """Nothing is left to do for this action: it succeeded, or it was already done."""
+        """Nothing is left to do for this action: it succeeded, or it was already done (or, in a
+        dry run, it would be sent or skipped as already done: the live run would be fine)."""
+        if self.status is Status.SUCCEEDED:
+            return True
+        if self.status is Status.DRY_RUN:
+            return self.reason_code not in (Reason.BLOCKED, Reason.CHECK_FAILED)
         done_already = (Reason.ALREADY_DONE, Reason.MERGED)  # merged: its twin in the run did it
-        return self.status in (Status.SUCCEEDED, Status.DRY_RUN) or (
-            self.status is Status.SKIPPED and self.reason_code in done_already
-        )
+        return self.status is Status.SKIPPED and self.reason_code in done_already
 
     @property
     def target(self) -> str:
@@ -342,7 +347,10 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.NO_ACTIONS, RunStatus.DRY_RUN)
+        """Everything is done (or, for a dry run, the live run would get everything done)."""
+        if self.status is RunStatus.DRY_RUN:
+            return all(a.ok for a in self.attempts)
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.NO_ACTIONS)
 
     def to_dict(self) -> dict[str, Any]:
         """The whole record as JSON-ready data (the CLI's ``--json``)."""

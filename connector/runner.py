@@ -299,6 +299,7 @@ class Runner:
                     Status.FAILED,
                     "Not sent: could not check whether the contact is already there. "
                     + attempt.checks[-1].finding,
+                    code=Reason.CHECK_FAILED,
                 )
                 return
             shown = attempt.checks[-1].exchange
@@ -330,7 +331,7 @@ class Runner:
                 if delay is None:
                     self._give_up(attempt, spec, context, before, exc, in_doubt)
                     return
-                self.client.pause(exc, delay)
+                self.client.sleep(delay)
                 continue
             attempt.tries.append(done)
             note = f"Succeeded on try {number}." if number > 1 else ""
@@ -376,15 +377,19 @@ class Runner:
                 "before retrying.",
             )
             return True
-        mine = after.found - (before.found if before is not None else frozenset())
-        if not mine:
-            return False
-        attempt.finish(
-            Status.SUCCEEDED,
-            f"{error.message} But the check shows the change in place: {after.sentence}",
-            code=Reason.LANDED_EARLIER,
-            evidence=attempt.checks[-1].exchange,
-        )
+        if before is None:
+            # An upsert, not checked before sending: whether one of its tries or an earlier
+            # write put the values there can't be told, but the contact holds what was sent.
+            if not after.present:
+                return False
+            why = f"{error.message} But a check shows the contact as sent: {after.sentence}"
+            attempt.finish(Status.SUCCEEDED, why, code=Reason.CONFIRMED)
+        else:
+            if not after.found - before.found:  # a row that was not there before is ours
+                return False
+            why = f"{error.message} But a try went through: {after.sentence}"
+            attempt.finish(Status.SUCCEEDED, why, code=Reason.LANDED_EARLIER)
+        attempt.evidence = attempt.checks[-1].exchange
         if spec.type is ActionType.ADD_CONTACT:
             attempt.contact_id = after.contact_id
         return True
@@ -432,7 +437,8 @@ class Runner:
             return
         found = self._check(step.attempt, spec, context, "dry run")
         if found is None:
-            self._dry(run, step, context, "Would be sent; the check for a duplicate failed.")
+            why = "Would not be sent: the check for a duplicate failed, as a live run's would."
+            self._dry(run, step, context, why, Reason.CHECK_FAILED)
         elif found.blocked and not spec.allows_unblock(params):
             self._dry(run, step, context, f"Would be skipped: {found.blocked}", Reason.BLOCKED)
         elif found.present and not spec.allows_repeat(params):

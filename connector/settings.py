@@ -77,6 +77,14 @@ _API_HOST = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.api-[a-z]{2}\d{1,2}\.com$")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
+def _shown(typed: str) -> str:
+    """What the operator typed, as an error may repeat it: only when it looks like an address
+    (a key pasted into the URL field must never be echoed back), and never at length."""
+    if not any(mark in typed for mark in "./:"):
+        return "What you typed"
+    return f"“{typed[:60]}…”" if len(typed) > 60 else f"“{typed}”"
+
+
 def parse_api_url(raw: str) -> str:
     """Normalise what an operator pasted to ``https://<account>.api-usN.com`` (no ``/api/3``).
 
@@ -93,14 +101,15 @@ def parse_api_url(raw: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise SettingsError(
-            f"“{text}” is not a URL. Paste the API URL from {_WHERE}, like {_EXAMPLE}.",
-            detail=str(exc),
+            f"{_shown(text)} is not a URL. Paste the API URL from {_WHERE}, like {_EXAMPLE}.",
+            detail=type(exc).__name__,
         ) from exc
     host = (parts.hostname or "").lower()
     path = parts.path.rstrip("/")
     if parts.query or parts.fragment or parts.username or path not in ("", "/api/3"):
         raise SettingsError(
-            f"“{text}” has extra parts. Paste only the API URL from {_WHERE}, like {_EXAMPLE}."
+            f"{_shown(text)} has extra parts. Paste only the API URL from {_WHERE}, like "
+            f"{_EXAMPLE}."
         )
     if parts.scheme not in ("http", "https"):
         raise SettingsError(f"Use an https:// address: the API URL from {_WHERE}, like {_EXAMPLE}.")
@@ -126,7 +135,7 @@ def parse_api_url(raw: str) -> str:
         )
     if not _API_HOST.match(host):
         raise SettingsError(
-            f"“{text}” is not an ActiveCampaign API URL. Paste the API URL from {_WHERE}, "
+            f"{_shown(text)} is not an ActiveCampaign API URL. Paste the API URL from {_WHERE}, "
             f"like {_EXAMPLE}, or just your account name."
         )
     if parts.scheme != "https":

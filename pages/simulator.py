@@ -13,6 +13,7 @@ import streamlit as st
 
 from connector import (
     ConnectorError,
+    InputError,
     Interaction,
     Prompt,
     PromptType,
@@ -65,10 +66,19 @@ def _run(prompt: Prompt, interaction: Interaction) -> None:
         traits={name: value for name, value in traits.items() if value},
     )
     state.pop("sim_error", None)
+    drawn, account = state.get("sim_drawn", (None, None))
     try:
-        runner = console().runner(operator=operator(), source="simulator")
+        # Act on exactly what the user saw: the prompt as drawn, on the account named on the
+        # page. Another tab or session may have changed either since.
+        current = console().prompts.get(prompt.id) if prompt.id is not None else None
+        if current is None or current.to_dict() != drawn:
+            raise InputError(
+                f"“{prompt.name}” was changed or deleted since this page was drawn (in another "
+                "tab or session). Nothing was sent: look at it again, then click."
+            )
+        runner = console().runner(operator=operator(), source="simulator", expect=account)
         state["sim_result"] = runner.run(
-            prompt, interaction, user, values, dry_run=bool(state.get("sim_dry_run"))
+            current, interaction, user, values, dry_run=bool(state.get("sim_dry_run"))
         )
     except ConnectorError as exc:
         state["sim_error"] = exc
@@ -196,6 +206,7 @@ def render() -> None:
             "Prompt", list(prompts), key="sim_prompt", format_func=lambda i: prompts[i].name
         )
         prompt = prompts[prompt_id]
+        st.session_state["sim_drawn"] = (prompt.to_dict(), console().account().label)
         summary = ", ".join(
             f"{i.label}: {len(prompt.actions_for(i))}" for i in Interaction if prompt.actions_for(i)
         )

@@ -263,3 +263,14 @@ def test_an_outcome_the_log_could_not_keep_is_printed_and_fails_the_command(caps
     assert _report(run, False, labels=[]) == 1
     err = capsys.readouterr().err
     assert "NOT RECORDED in the action log: Add to List “News” (#3): The action log" in err
+
+
+def test_a_dry_run_exits_as_the_live_run_would(cli) -> None:
+    """A dry run that predicts a failure must not say all is well."""
+    argv = ["simulate", "--prompt", "Beta program banner", "--interaction", "accept"]
+    code, out, _ = cli(*argv, "--dry-run", "--json")  # no email trait: nothing could run
+    assert code == 1 and json.loads(out)["status"] == "dry_run"
+    code, _, _ = cli(*argv)
+    assert code == 1  # as the live run
+    code, _, _ = cli(*argv, "--trait", "email_address=ok@example.com", "--dry-run")
+    assert code == 0

@@ -391,7 +391,57 @@ def test_a_429_holds_the_whole_budget(tmp_path: Path) -> None:
     clock = FakeClock()
     one, two = budget(tmp_path, clock), budget(tmp_path, clock)
     one.hold(3.0)
-    assert two.acquire() == pytest.approx(3.0)
+    before = clock.now
+    two.acquire()
+    assert clock.now - before == pytest.approx(3.0)
+
+
+def test_a_slow_request_counts_until_its_answer_is_in(tmp_path: Path) -> None:
+    """The server counts arrivals, and a request may arrive as late as its answer: a slot moves
+    to the request's end, so a slow connection can't squeeze a later request into its window."""
+    clock = FakeClock()
+    slots = budget(tmp_path, clock, limit=2)
+    first, second = slots.acquire(), slots.acquire()
+    clock.sleep(0.5)  # both take half a second to answer
+    slots.settle(first)
+    slots.settle(second)
+    before = clock.now - 0.5
+    slots.acquire()
+    assert clock.now - before == pytest.approx(1.5)  # their ends + the window, not their starts
+
+
+def test_a_waiter_rechecks_its_slot_when_others_end_late(tmp_path: Path) -> None:
+    clock = FakeClock()
+    slots = budget(tmp_path, clock, limit=1)
+    first = slots.acquire()
+    late = [0.8]
+
+    def sleep(seconds: float) -> None:  # while the waiter sleeps, the first request ends late
+        clock.sleep(seconds)
+        if late:
+            clock.sleep(late.pop())
+            slots.settle(first)
+
+    waiter = RequestBudget(
+        Database(tmp_path / "budget.db"), "acct", 1, margin=0.0, clock=clock, sleep=sleep
+    )
+    started = clock.now
+    waiter.acquire()
+    # It woke at +1.0 s, found that the first request ended at +1.8 s, and waited a window more.
+    assert clock.now - started == pytest.approx(2.8)
+
+
+def test_a_clock_that_stepped_back_does_not_stall_the_budget(tmp_path: Path) -> None:
+    clock = FakeClock()
+    slots = budget(tmp_path, clock, limit=1)
+    slots.acquire()
+    slots.hold(60.0)
+    clock.now -= 3600  # NTP or a resumed VM moves the clock an hour back
+    before = clock.now
+    with Database(tmp_path / "budget.db").write() as db:
+        db.execute("UPDATE request_holds SET until = until + 0")  # the hold is an hour ahead now
+    slots.acquire()
+    assert clock.now - before == pytest.approx(0.0)
 
 
 def test_the_budget_keeps_a_margin_over_the_servers_window(tmp_path: Path) -> None:
@@ -419,7 +469,7 @@ def test_a_429_answer_holds_the_budget_for_every_process(tmp_path: Path) -> None
     assert clock.slept == [4.0]
 
 
-def test_a_429_while_waiting_voids_the_reservation(tmp_path: Path) -> None:
+def test_a_429_while_waiting_moves_the_slot_after_the_hold(tmp_path: Path) -> None:
     clock = FakeClock()
     other = budget(tmp_path, clock)  # another process, which gets the 429
     holds = [3.0]
@@ -431,9 +481,28 @@ def test_a_429_while_waiting_voids_the_reservation(tmp_path: Path) -> None:
 
     db = Database(tmp_path / "budget.db")
     slots = RequestBudget(db, "acct", 5, margin=0.0, clock=clock, sleep=sleep)
+    started = clock.now
     for _ in range(5):
-        assert slots.acquire() == 0.0
-    assert slots.acquire() == pytest.approx(4.0)  # its slot at +1 s, then the hold until +4 s
+        slots.acquire()
+    assert clock.now == started
+    slots.acquire()  # its slot at +1 s; woken there, it finds the hold and waits until +4 s
+    assert clock.now - started == pytest.approx(4.0)
     with db.read() as conn:
         starts = [row[0] for row in conn.execute("SELECT started FROM request_starts")]
-    assert starts == [pytest.approx(clock.now)]  # the voided reservation is gone
+    assert starts == [pytest.approx(clock.now)]  # one slot for it, moved: none left behind
+
+
+@pytest.mark.parametrize("attempts", [1, 4])
+def test_a_429_holds_the_budget_even_when_it_is_not_retried(tmp_path: Path, attempts: int) -> None:
+    clock = FakeClock()
+    handler = scripted(
+        *(httpx.Response(429, headers={"Retry-After": "60"}, json={}) for _ in range(4))
+    )
+    client = client_for(handler, clock, RetryPolicy(max_attempts=attempts))
+    client.budget = budget(tmp_path, clock)
+    started = clock.now
+    with pytest.raises(RateLimitedError):
+        client.get("/lists")  # 60 s is past the 30 s cap: given up at once, not retried
+    with Database(tmp_path / "budget.db").read() as db:
+        (until,) = db.execute("SELECT until FROM request_holds").fetchone()
+    assert until == pytest.approx(started + 60.0)  # every other process waits it out too

@@ -229,3 +229,27 @@ def test_a_killed_command_leaves_an_interrupted_row_and_no_claim(
     )
     assert again.returncode == 0, again.stderr  # the dead process's claim did not block it
     assert json.loads(again.stdout)["actions"][-1]["status"] == Status.SUCCEEDED.value
+
+
+def open_fresh_files(gate: Gate, folder: str, me: int, crowd: int, rounds: int) -> int:
+    """In a child process: open ``rounds`` fresh data files, each at the same moment as the
+    ``crowd`` other children (a marker file per child and round lines them up)."""
+    from connector import Database
+
+    gate()
+    for n in range(rounds):
+        (Path(folder) / f"ready-{n}-{me}").touch()
+        while len(list(Path(folder).glob(f"ready-{n}-*"))) < crowd:
+            time.sleep(0.0005)
+        Database(Path(folder) / f"fresh-{n}.db").close()
+    return rounds
+
+
+def test_processes_opening_fresh_data_files_at_once_all_succeed(tmp_path: Path) -> None:
+    """Switching a new file to WAL answers "locked" at once, without the busy handler: every
+    opener must wait for it (without that, two processes failed in about half the rounds)."""
+    crowd, rounds = 3, 100
+    results = run_together(
+        open_fresh_files, [(str(tmp_path), me, crowd, rounds) for me in range(crowd)]
+    )
+    assert results == [rounds] * crowd

@@ -132,3 +132,24 @@ def test_continue_actions_run_concurrently_and_stop_still_orders(console: Consol
     ]
     logged = console.log.rows_of_run(parallel.run_id)
     assert sorted(r["position"] for r in logged) == [0, 1, 2, 3]
+
+
+def test_checks_read_every_page_of_the_contacts_rows(console: Console) -> None:
+    """A contact's lists come 20 to a page by default: a contact on 25 lists must still be
+    found on the 25th, not subscribed again."""
+    first = run(console, action(ActionType.ADD_CONTACT))
+    for list_id in range(1, 26):
+        body = {"contactList": {"list": str(list_id), "contact": first.contact_id, "status": 1}}
+        console.client().call("POST", "/contactLists", body=body)
+    default_page = console.client().get(f"/contacts/{first.contact_id}/contactLists")
+    assert len(default_page["contactLists"]) == 20  # what a check without paging would see
+    again = run(console, action(ActionType.ADD_TO_LIST, "25"))
+    assert again.attempts[-1].status is Status.SKIPPED
+    assert again.attempts[-1].reason_code is Reason.ALREADY_DONE
+
+
+def test_a_resubscribe_sends_the_documented_sourceid(console: Console) -> None:
+    forced = run(console, action(ActionType.ADD_TO_LIST, "3", resubscribe=True))
+    assert forced.attempts[-1].tries[0].request_body["contactList"]["sourceid"] == 4
+    plain = run(console, action(ActionType.ADD_TO_LIST, "4"), email="plain@x.io")
+    assert "sourceid" not in plain.attempts[-1].tries[0].request_body["contactList"]

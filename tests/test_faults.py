@@ -166,3 +166,12 @@ def test_a_catalog_refresh_that_does_not_verify_keeps_the_cache_and_says_so(
     assert "The cached lists from" in caught.value.message
     assert "kept unchanged" in caught.value.message
     assert len(console.catalog_items(CatalogKind.LISTS)) == 48
+
+
+def test_an_item_seen_on_two_pages_is_stored_once(console) -> None:
+    from connector.models import AcList
+
+    console.catalog._store(
+        "sandbox", CatalogKind.LISTS, [AcList("1", "A", "a", ""), AcList("1", "A2", "a", "")]
+    )
+    assert [(i.id, i.name) for i in console.catalog_items(CatalogKind.LISTS)] == [("1", "A2")]

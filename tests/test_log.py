@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from connector import (
     SimulatedUser,
     Status,
 )
+from connector.owner import Owner
 from connector.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,3 +238,28 @@ def test_an_outcome_the_log_cannot_record_is_shown_then_written_later(tmp_path) 
     assert console.log.get(subscribe.log_id)["status"] == "succeeded"
     assert console.log.run(run.run_id).status is RunStatus.SUCCEEDED
     console.close()
+
+
+def test_looking_at_the_log_never_fails_because_another_process_holds_it(tmp_path) -> None:
+    """Marking a dead process's rows is a write; under another process's lock it is left for
+    the next look, quickly, and the rows are still shown."""
+    path = tmp_path / "c.db"
+    log = ActionLog(Database(path))
+    record(log, 1)
+    with Database(path).write() as db:  # a run left pending by a process that is gone
+        db.execute(
+            "INSERT INTO runs (run_id, interaction, status, started_at, owner_host, owner_pid, "
+            "owner_started) VALUES ('gone', 'accept', 'pending', '2026-01-01', ?, 999999, 1.0)",
+            [Owner.current().host],
+        )
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        page = log.page()
+        assert time.monotonic() - started < 3  # not the 10 s busy timeout
+        assert [r["run_id"] for r in page.rows] == ["run1"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert log.run("gone").status is RunStatus.INTERRUPTED  # marked by the next look

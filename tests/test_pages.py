@@ -338,3 +338,31 @@ def test_action_log_shows_runs_without_actions(data_dir: Path) -> None:
     at.session_state["log_runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert "Dismiss has no actions on this prompt" in texts(at)
+
+
+def test_simulator_refuses_to_act_on_an_account_it_did_not_show(data_dir: Path) -> None:
+    at = run_page("simulator")
+    prompts = {p.name: p.id for p in Console(data_dir / "connector.db").prompts.all()}
+    at.selectbox(key="sim_prompt").set_value(prompts["Newsletter signup"]).run()
+    at.text_input(key=f"sim_{prompts['Newsletter signup']}_in0").input("ada@example.com")
+    with Sandbox() as live, SandboxServer(live) as server:
+        other_session = Console(data_dir / "connector.db")
+        other_session.save_account(server.base_url, live.api_key)  # another tab saves an account
+        before = live.request_count()
+        at.button(key="sim_accept").click().run()
+        assert "The account changed since the page was drawn" in at.error[0].value
+        assert live.request_count() == before  # nothing reached it
+        other_session.close()
+
+
+def test_simulator_refuses_a_prompt_changed_since_it_was_drawn(data_dir: Path) -> None:
+    at = run_page("simulator")
+    console = Console(data_dir / "connector.db")
+    prompt = next(p for p in console.prompts.all() if p.name == "Newsletter signup")
+    at.selectbox(key="sim_prompt").set_value(prompt.id).run()
+    at.text_input(key=f"sim_{prompt.id}_in0").input("ada@example.com")
+    prompt.actions[Interaction.ACCEPT] = prompt.actions[Interaction.ACCEPT][:1]  # another tab
+    console.prompts.save(prompt)
+    at.button(key="sim_accept").click().run()
+    assert "was changed or deleted since this page was drawn" in at.error[0].value
+    assert console.log.runs() == []

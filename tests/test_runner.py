@@ -373,9 +373,29 @@ def test_a_sync_whose_answer_was_lost_is_found_by_email(tmp_path: Path) -> None:
         prompt_with(to_list("3")), Interaction.ACCEPT, user(), {0: "lost@x.io", 1: "Lo"}
     )
     sync, subscribe = run.attempts
-    assert sync.status is Status.SUCCEEDED and sync.reason_code is Reason.LANDED_EARLIER
+    assert sync.status is Status.SUCCEEDED and sync.reason_code is Reason.CONFIRMED
+    assert "holds every value sent" in sync.reason
     assert sync.contact_id and sync.evidence == sync.checks[-1].exchange
     assert subscribe.status is Status.SUCCEEDED and subscribe.contact_id == sync.contact_id
+    console.close()
+
+
+def test_a_sync_that_never_went_through_is_not_confirmed_by_an_older_contact(
+    tmp_path: Path,
+) -> None:
+    """The contact exists from before, with the same names but another custom field value: a
+    sync whose every try timed out (and never landed) must not pass for a success."""
+    sandbox = Sandbox()
+    console = blinded_console(tmp_path, sandbox)
+    prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT))
+    console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "old@x.io", 1: "Ol", 2: "Before"})
+    sandbox.inject(Fault("hang", "POST", "/contact/sync", hang_seconds=0, count=4))
+    run = console.runner().run(
+        prompt, Interaction.ACCEPT, user(), {0: "old@x.io", 1: "Ol", 2: "After"}
+    )
+    sync = run.attempts[0]
+    assert sync.status is Status.FAILED and sync.attempts == 4
+    assert "other values for custom field 1" in sync.reason
     console.close()
 
 

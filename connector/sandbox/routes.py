@@ -339,9 +339,17 @@ def get_contact(call: Call) -> Reply:
     )
 
 
+def _paged(call: Call, rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+    """A contact's sub-resource, one page of it. ASSUMED: the documented collection paging
+    (``limit`` default 20, at most 100; ``offset``) applies here too; the examples show no
+    ``meta``, so none is sent and clients page until a short page."""
+    limit, offset = paging(call.query)
+    return rows[offset : offset + limit]
+
+
 def contact_field_values(call: Call) -> Reply:
     _contact_or_404(call.store, call.id)
-    rows = call.store.field_values_for(call.id)
+    rows = _paged(call, call.store.field_values_for(call.id))
     return Reply(200, {"fieldValues": [shapes.field_value(call.links, row) for row in rows]})
 
 
@@ -377,7 +385,7 @@ def subscribe(call: Call) -> Reply:
 
 def contact_lists_of(call: Call) -> Reply:
     contact = _contact_or_404(call.store, call.id)
-    rows = call.store.contact_lists_for(call.id)
+    rows = _paged(call, call.store.contact_lists_for(call.id))
     return Reply(
         200, {"contactLists": [shapes.contact_list_read(call.links, r, contact) for r in rows]}
     )
@@ -416,9 +424,10 @@ def enroll(call: Call) -> Reply:
 
 
 def contact_automations_of(call: Call) -> Reply:
-    """Every run of the contact, unpaginated (the API's own link asks for limit=1000)."""
+    """The contact's runs, a page at a time (the API's own link asks for limit=1000, which
+    is clamped to 100 here like every limit)."""
     _contact_or_404(call.store, call.id)
-    rows = call.store.contact_automations_for(call.id)
+    rows = _paged(call, call.store.contact_automations_for(call.id))
     runs = [shapes.contact_automation_read(call.links, row) for row in rows]
     return Reply(200, {"contactAutomations": runs})
 
@@ -461,7 +470,7 @@ def tag_contact(call: Call) -> Reply:
 
 def contact_tags_of(call: Call) -> Reply:
     _contact_or_404(call.store, call.id)
-    rows = call.store.contact_tags_for(call.id)
+    rows = _paged(call, call.store.contact_tags_for(call.id))
     return Reply(200, {"contactTags": [shapes.contact_tag_read(call.links, row) for row in rows]})
 
 

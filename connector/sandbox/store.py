@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
+from ..sqlite import retry_while_locked
 from .seed import SeedSpec, build
 
 SCHEMA_VERSION = "1"
@@ -133,7 +133,7 @@ def connect(
         # Changing the journal mode needs a moment of exclusive access: when N processes open a
         # fresh file at once, one may find the others mid-change. WAL is persistent, so once one
         # of them has switched the file, the others' PRAGMA is a no-op.
-        _retry_while_locked(
+        retry_while_locked(
             lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone(), busy_timeout
         )
         conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; no fsync per commit
@@ -156,24 +156,6 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
             with suppress(sqlite3.Error):  # the original error says more than a failed rollback
                 conn.execute("ROLLBACK")
         raise
-
-
-def _retry_while_locked(action: Callable[[], object], timeout: float) -> None:
-    """Run ``action``, retrying for up to ``timeout`` seconds while SQLite says the database is
-    locked or busy (the few places where SQLite answers at once instead of using the busy
-    handler)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        try:
-            action()
-            return
-        except sqlite3.OperationalError as error:
-            message = str(error).lower()
-            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 def _like(value: str) -> str:

@@ -41,9 +41,8 @@ CRITICAL_PATH_ROUND_TRIPS = 3  # sync → (check → write) for the three indepe
 
 def prompt(list_id: str, automation_id: str, tag_id: str) -> Prompt:
     go_on = ErrorBehaviour.CONTINUE
-    return Prompt(
+    accept = Prompt(
         name="bench",
-        inputs=[FormInput("Email", kind=InputKind.EMAIL, required=True, maps_to="email")],
         actions={
             Interaction.ACCEPT: [
                 ActionConfig(ActionType.ADD_CONTACT),
@@ -53,6 +52,8 @@ def prompt(list_id: str, automation_id: str, tag_id: str) -> Prompt:
             ]
         },
     )
+    accept.map_input(FormInput("Email", kind=InputKind.EMAIL, required=True), "email")
+    return accept
 
 
 def main() -> None:

@@ -45,12 +45,14 @@ from .models import (
     Tag,
     User,
 )
+from .prompt_store import PromptStore
 from .prompts import (
     STANDARD_CONTACT_FIELDS,
     ActionConfig,
+    FieldMapping,
     FormInput,
     Prompt,
-    PromptStore,
+    Source,
     custom_field_target,
 )
 from .records import (
@@ -104,6 +106,7 @@ __all__ = [
     "ErrorBehaviour",
     "Exchange",
     "Field",
+    "FieldMapping",
     "FormInput",
     "HostNotFound",
     "InputError",
@@ -131,6 +134,7 @@ __all__ = [
     "SettingsError",
     "SettingsStore",
     "SimulatedUser",
+    "Source",
     "Status",
     "StorageError",
     "Tag",

@@ -124,7 +124,7 @@ class Catalog:
                 "ORDER BY name COLLATE NOCASE, CAST(id AS INTEGER)",
                 [account, kind.value],
             ).fetchall()
-        return [model(**json.loads(data)) for (data,) in rows]
+        return [model(**_revived(data)) for (data,) in rows]
 
     def refreshed_at(self, account: str, kind: CatalogKind) -> str | None:
         with self._db.read() as conn:
@@ -138,3 +138,9 @@ class Catalog:
         with self._db.write() as conn:
             conn.execute("DELETE FROM catalog WHERE account = ?", [account])
             conn.execute("DELETE FROM catalog_refresh WHERE account = ?", [account])
+
+
+def _revived(data: str) -> dict[str, Any]:
+    """A cached item's fields; JSON has no tuples, so a field's options come back as a list."""
+    fields: dict[str, Any] = json.loads(data)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}

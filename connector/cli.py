@@ -22,6 +22,7 @@ from typing import Any
 
 from .actions import REGISTRY
 from .console import Console
+from .contact import mapping_lines
 from .errors import ConnectorError, InputError, SettingsError
 from .log import LogFilter
 from .models import ActionType, CatalogKind, InputKind, Interaction
@@ -151,8 +152,9 @@ def _prompts(console: Console, args: argparse.Namespace) -> int:
         print(f"{prompt.name}  ({prompt.prompt_type.label}, #{prompt.id})")
         for form_input in prompt.inputs:
             rule = form_input.kind.value + (", required" if form_input.required else "")
-            maps = f" -> {form_input.maps_to}" if form_input.maps_to else ""
-            print(f"  input  {form_input.label} ({rule}){maps}")
+            print(f"  input  {form_input.label} ({rule})")
+        for line in mapping_lines(prompt):
+            print(f"  field  {line}")
         for interaction in Interaction:
             for config in prompt.actions_for(interaction):
                 spec = REGISTRY[config.type]
@@ -205,22 +207,18 @@ def _action(console: Console, args: argparse.Namespace) -> int:
     names = {i.id: i.name for i in console.catalog_items(CatalogKind(f"{key}s"))} if key else {}
     options = {o.key: getattr(args, o.key) for o in spec.options}
     params = spec.params_for(target, names.get(target, ""), **options)
-    inputs = [
-        FormInput("--email", kind=InputKind.EMAIL, required=True, maps_to="email"),
-        FormInput("--first-name", maps_to="firstName"),
-        FormInput("--last-name", maps_to="lastName"),
-        FormInput("--phone", kind=InputKind.PHONE, maps_to="phone"),
-    ]
     prompt = Prompt(
-        name="command line",
-        inputs=inputs,
-        actions={Interaction.ACCEPT: [ActionConfig(action_type, params)]},
+        name="command line", actions={Interaction.ACCEPT: [ActionConfig(action_type, params)]}
     )
+    prompt.map_input(FormInput("--email", kind=InputKind.EMAIL, required=True), "email")
+    prompt.map_input(FormInput("--first-name"), "firstName")
+    prompt.map_input(FormInput("--last-name"), "lastName")
+    prompt.map_input(FormInput("--phone", kind=InputKind.PHONE), "phone")
     values = dict(enumerate([args.email, args.first_name, args.last_name, args.phone]))
     run = console.runner(operator=_operator(), source="cli", account=account).run(
         prompt, Interaction.ACCEPT, SimulatedUser(), values, dry_run=args.dry_run
     )
-    return _report(run, args.json, labels=[i.label for i in inputs])
+    return _report(run, args.json, labels=[i.label for i in prompt.inputs])
 
 
 def _report(run: Run, as_json: bool, *, labels: list[str]) -> int:

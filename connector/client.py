@@ -281,30 +281,43 @@ class AcClient:
         params: dict[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Every item of a collection, in pages of ``PAGE_SIZE``; every page must verify.
+        """Every item of a collection, in pages of ``PAGE_SIZE``; every page must verify."""
+        return [
+            item
+            for body in self.pages(path, key, params=params, on_progress=on_progress)
+            for item in body[key]
+            if isinstance(item, dict)
+        ]
+
+    def pages(
+        self,
+        path: str,
+        key: str,
+        *,
+        params: dict[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every page body of a collection in offset order, sideloads included.
 
         The first page tells ``meta.total``; the remaining pages are then fetched concurrently
-        (the budget keeps them within the account's rate limit) and joined in offset order.
-        ``on_progress`` is called from the calling thread, so it may draw on a page."""
+        (the budget keeps them within the account's rate limit). ``on_progress`` is called from
+        the calling thread, so it may draw on a page."""
         verify = collection(key, paged=True)
 
-        def page(offset: int) -> list[dict[str, Any]]:
-            query = {**(params or {}), "limit": PAGE_SIZE, "offset": offset}
-            body = self.get(path, query, verify=verify)
-            return [item for item in body[key] if isinstance(item, dict)]
+        def page(offset: int) -> dict[str, Any]:
+            return self.get(
+                path, {**(params or {}), "limit": PAGE_SIZE, "offset": offset}, verify=verify
+            )
 
-        first_body = self.get(
-            path, {**(params or {}), "limit": PAGE_SIZE, "offset": 0}, verify=verify
-        )
-        first = [item for item in first_body[key] if isinstance(item, dict)]
-        total = _count(first_body["meta"]["total"]) or 0
+        first = page(0)
+        total = _count(first["meta"]["total"]) or 0
         pages_total = max(1, math.ceil(total / PAGE_SIZE))
         if on_progress:
             on_progress(1, pages_total)
         if pages_total == 1:
-            return first
+            return [first]
         offsets = list(range(PAGE_SIZE, pages_total * PAGE_SIZE, PAGE_SIZE))
-        results: dict[int, list[dict[str, Any]]] = {0: first}
+        results: dict[int, dict[str, Any]] = {0: first}
         workers = min(len(offsets), 8)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ac-page") as pool:
             futures = {pool.submit(page, offset): offset for offset in offsets}
@@ -312,7 +325,7 @@ class AcClient:
                 results[futures[future]] = future.result()
                 if on_progress:
                     on_progress(done, pages_total)
-        return [item for offset in sorted(results) for item in results[offset]]
+        return [results[offset] for offset in sorted(results)]
 
     # -- typed reads ----------------------------------------------------------------------------
 
@@ -330,8 +343,19 @@ class AcClient:
         return [Automation.from_api(x) for x in rows]
 
     def fields(self, on_progress: ProgressCallback | None = None) -> list[Field]:
-        rows = self.paginate("/fields", "fields", on_progress=on_progress)
-        return [Field.from_api(x) for x in rows]
+        """Every custom field, with the options the API sideloads (``fieldOptions``)."""
+        bodies = self.pages("/fields", "fields", on_progress=on_progress)
+        options: dict[str, list[str]] = {}
+        for body in bodies:
+            for option in body.get("fieldOptions") or []:
+                if isinstance(option, dict) and option.get("value") is not None:
+                    options.setdefault(str(option.get("field")), []).append(str(option["value"]))
+        return [
+            Field.from_api(item, tuple(options.get(str(item.get("id")), ())))
+            for body in bodies
+            for item in body["fields"]
+            if isinstance(item, dict)
+        ]
 
     def tags(self, on_progress: ProgressCallback | None = None) -> list[Tag]:
         rows = self.paginate("/tags", "tags", on_progress=on_progress)

@@ -24,7 +24,7 @@ from .demo import demo_prompts
 from .errors import SettingsError
 from .log import ActionLog
 from .models import CatalogKind, User
-from .prompts import PromptStore
+from .prompt_store import PromptStore
 from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox

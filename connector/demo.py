@@ -17,14 +17,28 @@ def demo_prompts(client: AcClient) -> list[Prompt]:
     automations = [a for a in client.automations() if a.active]
     company = next((f for f in client.fields() if f.type == "text"), None)
     newsletter, beta = lists[0], lists[min(1, len(lists) - 1)]
-    inputs = [
-        FormInput("Email", "you@example.com", InputKind.EMAIL, True, "email"),
-        FormInput("First name", "Ada", InputKind.TEXT, False, "firstName"),
-    ]
+    signup = Prompt(
+        name="Newsletter signup",
+        prompt_type=PromptType.MODAL,
+        headline="Get product news first",
+        body="One short email a month with what shipped and what's next.",
+        accept_label="Subscribe",
+        decline_label="No thanks",
+    )
+    signup.map_input(FormInput("Email", "you@example.com", InputKind.EMAIL, True), "email")
+    signup.map_input(FormInput("First name", "Ada"), "firstName")
     if company:
-        target = custom_field_target(company.id)
-        inputs.append(FormInput(company.name, "Acme Inc.", InputKind.TEXT, False, target))
+        company_input = FormInput(company.name, "Acme Inc.")
+        signup.map_input(company_input, custom_field_target(company.id))
     to_list = REGISTRY[ActionType.ADD_TO_LIST]
+    signup.actions = {
+        Interaction.ACCEPT: [
+            ActionConfig(ActionType.ADD_CONTACT),
+            ActionConfig(
+                ActionType.ADD_TO_LIST, to_list.params_for(newsletter.id, newsletter.name)
+            ),
+        ]
+    }
     beta_actions = [
         ActionConfig(
             ActionType.ADD_TO_LIST, to_list.params_for(beta.id, beta.name), ErrorBehaviour.CONTINUE
@@ -35,23 +49,7 @@ def demo_prompts(client: AcClient) -> list[Prompt]:
         params = enroll.params_for(automations[0].id, automations[0].name)
         beta_actions.append(ActionConfig(ActionType.ADD_TO_AUTOMATION, params))
     return [
-        Prompt(
-            name="Newsletter signup",
-            prompt_type=PromptType.MODAL,
-            headline="Get product news first",
-            body="One short email a month with what shipped and what's next.",
-            accept_label="Subscribe",
-            decline_label="No thanks",
-            inputs=inputs,
-            actions={
-                Interaction.ACCEPT: [
-                    ActionConfig(ActionType.ADD_CONTACT),
-                    ActionConfig(
-                        ActionType.ADD_TO_LIST, to_list.params_for(newsletter.id, newsletter.name)
-                    ),
-                ]
-            },
-        ),
+        signup,
         Prompt(
             name="Beta program banner",
             prompt_type=PromptType.BOTTOM_BANNER,

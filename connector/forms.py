@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from .models import InputKind
 from .prompts import FormInput
@@ -18,22 +19,41 @@ def is_valid_email(value: str) -> bool:
     return bool(_EMAIL.match(value)) and len(value) <= 254
 
 
+def _quoted(value: str) -> str:
+    return f"“{value[:60]}…”" if len(value) > 60 else f"“{value}”"
+
+
 def _problem(form_input: FormInput, value: str) -> str:
     if not value:
         return f"{form_input.label} is required." if form_input.required else ""
     match form_input.kind:
         case InputKind.EMAIL if not is_valid_email(value):
-            return f"“{value}” is not an email address: use the form name@example.com."
+            return f"{_quoted(value)} is not an email address: use the form name@example.com."
         case InputKind.PHONE if not _PHONE_CHARS.match(value) or not (
             7 <= sum(ch.isdigit() for ch in value) <= 15
         ):
-            return f"“{value}” is not a phone number: use 7 to 15 digits, e.g. +1 555 010 0199."
+            return (
+                f"{_quoted(value)} is not a phone number: use 7 to 15 digits, e.g. +1 555 010 0199."
+            )
         case InputKind.NUMBER:
             try:
                 float(value.replace(",", ""))
             except ValueError:
-                return f"“{value}” is not a number: use digits, e.g. 42 or 3.5."
+                return f"{_quoted(value)} is not a number: use digits, e.g. 42 or 3.5."
+        case InputKind.DATE:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                return f"{_quoted(value)} is not a date: use YYYY-MM-DD, e.g. 2026-01-31."
+        case InputKind.CHOICE if _option(form_input, value) is None:
+            offered = ", ".join(form_input.options)
+            return f"{_quoted(value)} is not one of the options: {offered}."
     return ""
+
+
+def _option(form_input: FormInput, value: str) -> str | None:
+    """The option ``value`` names, spelled as the option is (case doesn't count)."""
+    return next((o for o in form_input.options if o.casefold() == value.casefold()), None)
 
 
 class FormCheck:
@@ -55,6 +75,8 @@ def validate_form(inputs: Sequence[FormInput], raw: Mapping[int, str]) -> FormCh
         value = str(raw.get(position) or "").strip()
         if form_input.kind is InputKind.EMAIL:
             value = value.lower()
+        elif form_input.kind is InputKind.CHOICE:
+            value = _option(form_input, value) or value
         values[position] = value
         if problem := _problem(form_input, value):
             errors[position] = problem

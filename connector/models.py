@@ -73,6 +73,12 @@ class InputKind(StrEnum):
     TEXT = "text"
     PHONE = "phone"
     NUMBER = "number"
+    DATE = "date"  # YYYY-MM-DD, as ActiveCampaign stores date fields
+    CHOICE = "choice"  # one of the input's options (a dropdown, radio or checkbox field's)
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
 
 
 class ActionType(StrEnum):
@@ -168,18 +174,37 @@ class Automation:
 
 @dataclass(frozen=True)
 class Field:
+    """A custom field. ``options`` are the values a dropdown, radio, checkbox or list box field
+    accepts (from the ``fieldOptions`` the API sideloads); checkbox and list box fields take
+    several, stored as ``||a||b||``."""
+
     id: str
     name: str
     type: str
     perstag: str
+    options: tuple[str, ...] = ()
+
+    @property
+    def multiple(self) -> bool:
+        return self.type in ("checkbox", "listbox")
+
+    @property
+    def input_kind(self) -> InputKind:
+        """The validation a form input filling this field needs."""
+        if self.options:
+            return InputKind.CHOICE
+        if self.type in ("date", "datetime"):
+            return InputKind.DATE
+        return InputKind.TEXT
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Field:
+    def from_api(cls, data: dict[str, Any], options: tuple[str, ...] = ()) -> Field:
         return cls(
             id=_str(data.get("id")),
             name=_str(data.get("title")),
             type=_str(data.get("type")),
             perstag=_str(data.get("perstag")),
+            options=options,
         )
 
 

@@ -1,41 +1,64 @@
-"""Prompt definitions (Engage's model) and their storage.
+"""Prompt definitions (Engage's model): what a user sees, where each contact field's value comes
+from, and the actions on each interaction.
 
-A prompt is what a user sees (type, headline, body, buttons, up to three form inputs) plus, for
-each of the five interactions, an ordered list of actions. Definitions are stored as JSON in the
-``prompts`` table so that adding a property never needs a migration.
+* A prompt has a type, a headline, a body, up to three buttons, an optional countdown and up to
+  three form inputs (each with its validation: email, text, phone, number, date, or a choice).
+* ``mappings`` say where each ActiveCampaign contact field takes its value: a form input (sent
+  only by the interactions that submit the form), a user trait (``first_name``, any trait the
+  host app passes) or a fixed value. Without a mapping, the email comes from the
+  ``email_address`` trait and the names from ``first_name`` / ``last_name`` (Engage's rule).
+* Each of the five interactions carries an ordered list of actions.
+
+Inputs and actions carry stable ids, so an editor can key its widgets on them and references
+(a mapping to an input) survive reordering.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from .db import Database
 from .errors import InputError
 from .models import ActionType, ErrorBehaviour, InputKind, Interaction, PromptType
 
 __all__ = [
+    "DEFAULT_TRAITS",
     "MAX_INPUTS",
-    "name_key",
+    "MAX_TIMEOUT",
     "STANDARD_CONTACT_FIELDS",
     "ActionConfig",
+    "FieldMapping",
     "FormInput",
     "Prompt",
-    "PromptStore",
+    "Source",
+    "custom_field_id",
     "custom_field_target",
+    "name_key",
+    "new_id",
 ]
 
 MAX_INPUTS = 3
+MAX_TIMEOUT = 3600  # seconds: a prompt that waits an hour to time out is already a long one
 STANDARD_CONTACT_FIELDS: dict[str, str] = {
     "email": "Email",
     "firstName": "First name",
     "lastName": "Last name",
     "phone": "Phone",
 }
+# Where a standard field comes from when no mapping says otherwise: the traits Engage passes.
+DEFAULT_TRAITS: dict[str, str] = {
+    "email": "email_address",
+    "firstName": "first_name",
+    "lastName": "last_name",
+}
 _CUSTOM_PREFIX = "field:"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:8]
 
 
 def name_key(name: str) -> str:
@@ -44,8 +67,22 @@ def name_key(name: str) -> str:
 
 
 def custom_field_target(field_id: str) -> str:
-    """The ``maps_to`` value for a custom field: v3 addresses custom fields by id, never name."""
+    """The mapping target for a custom field: v3 addresses custom fields by id, never name."""
     return f"{_CUSTOM_PREFIX}{field_id}"
+
+
+def custom_field_id(target: str) -> str | None:
+    return target.removeprefix(_CUSTOM_PREFIX) if target.startswith(_CUSTOM_PREFIX) else None
+
+
+class Source(StrEnum):
+    INPUT = "input"  # a form input (its id), sent by Accept and Secondary Accept only
+    TRAIT = "trait"  # a user trait (its name), as the host app passes it
+    FIXED = "fixed"  # a fixed value
+
+    @property
+    def label(self) -> str:
+        return {"input": "Form input", "trait": "User trait", "fixed": "Fixed value"}[self.value]
 
 
 @dataclass
@@ -54,16 +91,26 @@ class FormInput:
     placeholder: str = ""
     kind: InputKind = InputKind.TEXT
     required: bool = False
-    # "" (not sent), a key of STANDARD_CONTACT_FIELDS, or custom_field_target(id)
-    maps_to: str = ""
+    options: list[str] = field(default_factory=list)  # CHOICE: exactly the values offered
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class FieldMapping:
+    """Contact ``field`` (a key of STANDARD_CONTACT_FIELDS, or custom_field_target(id)) takes
+    its value from ``source``: the input with id ``value``, the trait named ``value``, or
+    ``value`` itself."""
+
+    field: str
+    source: Source
+    value: str
+    # The field takes several values (a checkbox or list box field): sent as ``||value||``.
+    multiple: bool = False
 
     @property
-    def custom_field_id(self) -> str | None:
-        return self.maps_to.removeprefix(_CUSTOM_PREFIX) if self.is_custom else None
-
-    @property
-    def is_custom(self) -> bool:
-        return self.maps_to.startswith(_CUSTOM_PREFIX)
+    def field_label(self) -> str:
+        custom = custom_field_id(self.field)
+        return STANDARD_CONTACT_FIELDS.get(self.field) or f"Custom field #{custom}"
 
 
 @dataclass
@@ -73,6 +120,7 @@ class ActionConfig:
     # "list_name": "Newsletter"}; names are kept so the log and pages read well offline.
     params: dict[str, str] = field(default_factory=dict)
     on_error: ErrorBehaviour = ErrorBehaviour.STOP
+    id: str = field(default_factory=new_id)
 
 
 @dataclass
@@ -86,6 +134,7 @@ class Prompt:
     decline_label: str = "No thanks"
     timeout_seconds: int = 0  # 0: the prompt never times out
     inputs: list[FormInput] = field(default_factory=list)
+    mappings: list[FieldMapping] = field(default_factory=list)
     actions: dict[Interaction, list[ActionConfig]] = field(default_factory=dict)
     id: int | None = None
 
@@ -96,37 +145,81 @@ class Prompt:
     def action_count(self) -> int:
         return sum(len(v) for v in self.actions.values())
 
+    def input_by_id(self, input_id: str) -> FormInput | None:
+        return next((i for i in self.inputs if i.id == input_id), None)
+
+    def mapping_for(self, target: str) -> FieldMapping | None:
+        return next((m for m in self.mappings if m.field == target), None)
+
+    def map_input(self, form_input: FormInput, target: str) -> FormInput:
+        """Add ``form_input`` with a mapping of contact field ``target`` to it; returns it."""
+        self.inputs.append(form_input)
+        self.mappings.append(FieldMapping(target, Source.INPUT, form_input.id))
+        return form_input
+
     def validate(self) -> None:
         """Raise ``InputError`` naming the first thing that makes this prompt unusable."""
         if not self.name.strip():
             raise InputError("Give the prompt a name.", field="name")
         if len(self.inputs) > MAX_INPUTS:
             raise InputError(f"A prompt has at most {MAX_INPUTS} form inputs.", field="inputs")
-        if self.timeout_seconds < 0:
-            raise InputError("The timeout can't be negative.", field="timeout_seconds")
-        seen: set[str] = set()
+        if not 0 <= self.timeout_seconds <= MAX_TIMEOUT:
+            raise InputError(
+                f"The timeout must be between 0 (no countdown) and {MAX_TIMEOUT} seconds, not "
+                f"{self.timeout_seconds}.",
+                field="timeout_seconds",
+            )
         for number, form_input in enumerate(self.inputs, start=1):
             if not form_input.label.strip():
                 raise InputError(f"Form input {number} needs a label.", field=f"input_{number}")
-            target = form_input.maps_to
-            if target and target in seen:
+            if form_input.kind is InputKind.CHOICE and not form_input.options:
                 raise InputError(
-                    f"Two form inputs map to the same contact field ({target}); "
-                    "each field can be filled by one input only.",
+                    f"Form input “{form_input.label}” is a choice but offers no options.",
                     field=f"input_{number}",
                 )
-            if target and target not in STANDARD_CONTACT_FIELDS and not form_input.is_custom:
+        if len({i.id for i in self.inputs}) != len(self.inputs):
+            raise InputError("Two form inputs share an id.", field="inputs")
+        self._validate_mappings()
+        self._validate_actions()
+
+    def _validate_mappings(self) -> None:
+        seen: set[str] = set()
+        for mapping in self.mappings:
+            where = f"mapping_{mapping.field}"
+            label = mapping.field_label
+            if mapping.field in seen:
                 raise InputError(
-                    f"Form input “{form_input.label}” maps to an unknown field “{target}”.",
-                    field=f"input_{number}",
+                    f"{label} is filled twice: give each contact field one source.", field=where
                 )
-            if target == "email" and form_input.kind is not InputKind.EMAIL:
-                raise InputError(
-                    f"Form input “{form_input.label}” fills the email, so its validation must "
-                    "be Email.",
-                    field=f"input_{number}",
-                )
-            seen.add(target)
+            seen.add(mapping.field)
+            if (
+                mapping.field not in STANDARD_CONTACT_FIELDS
+                and not (custom_field_id(mapping.field) or "").isdigit()
+            ):
+                raise InputError(f"“{mapping.field}” is not a contact field.", field=where)
+            if mapping.source is Source.INPUT:
+                form_input = self.input_by_id(mapping.value)
+                if form_input is None:
+                    raise InputError(f"{label} takes a form input that no longer exists.", where)
+                if mapping.field == "email" and form_input.kind is not InputKind.EMAIL:
+                    raise InputError(
+                        f"Form input “{form_input.label}” fills the email, so its validation "
+                        "must be Email.",
+                        field=where,
+                    )
+            elif mapping.source is Source.TRAIT and not mapping.value.strip():
+                raise InputError(f"{label} takes a trait: name it.", field=where)
+            elif mapping.source is Source.FIXED:
+                if mapping.field == "email":
+                    raise InputError(
+                        "Email can't be a fixed value: every user would be the same contact. "
+                        "Take it from a form input or a trait.",
+                        field=where,
+                    )
+                if not mapping.value.strip():
+                    raise InputError(f"{label} takes a fixed value: enter it.", field=where)
+
+    def _validate_actions(self) -> None:
         from .actions import REGISTRY  # the registry knows each action's required parameters
 
         for interaction, configs in self.actions.items():
@@ -170,11 +263,12 @@ class Prompt:
                         f"{interaction.label} has actions, but an invisible prompt has no "
                         "buttons: only its Accept (on trigger) actions run."
                     )
-        has_email_input = any(i.maps_to == "email" for i in self.inputs)
-        if self.action_count and not has_email_input:
+        email = self.mapping_for("email")
+        if self.action_count and (email is None or email.source is not Source.INPUT):
             found.append(
                 "No form input fills the email, so the actions rely on the user's "
-                "email_address trait; users without it are skipped."
+                f"{email.value if email else 'email_address'} trait; users without it are "
+                "skipped."
             )
         return found
 
@@ -189,6 +283,30 @@ class Prompt:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prompt:
+        """A prompt from its stored JSON, in any shape it was ever stored in: inputs without
+        ids get stable ones, and an input's old ``maps_to`` becomes a mapping."""
+        inputs: list[FormInput] = []
+        mappings = [
+            FieldMapping(
+                str(m["field"]),
+                Source(m["source"]),
+                str(m.get("value", "")),
+                bool(m.get("multiple", False)),
+            )
+            for m in data.get("mappings") or []
+        ]
+        for number, raw in enumerate(data.get("inputs") or [], start=1):
+            form_input = FormInput(
+                label=str(raw.get("label", "")),
+                placeholder=str(raw.get("placeholder", "")),
+                kind=InputKind(raw.get("kind", InputKind.TEXT)),
+                required=bool(raw.get("required", False)),
+                options=[str(o) for o in raw.get("options") or []],
+                id=str(raw.get("id") or f"in{number}"),
+            )
+            inputs.append(form_input)
+            if raw.get("maps_to"):  # stored before mappings existed
+                mappings.append(FieldMapping(str(raw["maps_to"]), Source.INPUT, form_input.id))
         return cls(
             id=data.get("id"),
             name=str(data.get("name", "")),
@@ -199,129 +317,18 @@ class Prompt:
             secondary_label=str(data.get("secondary_label", "")),
             decline_label=str(data.get("decline_label", "")),
             timeout_seconds=int(data.get("timeout_seconds") or 0),
-            inputs=[
-                FormInput(
-                    label=str(i.get("label", "")),
-                    placeholder=str(i.get("placeholder", "")),
-                    kind=InputKind(i.get("kind", InputKind.TEXT)),
-                    required=bool(i.get("required", False)),
-                    maps_to=str(i.get("maps_to", "")),
-                )
-                for i in data.get("inputs") or []
-            ],
+            inputs=inputs,
+            mappings=mappings,
             actions={
                 Interaction(key): [
                     ActionConfig(
                         type=ActionType(a["type"]),
                         params={k: str(v) for k, v in (a.get("params") or {}).items()},
                         on_error=ErrorBehaviour(a.get("on_error", ErrorBehaviour.STOP)),
+                        id=str(a.get("id") or f"{key}{n}"),
                     )
-                    for a in configs
+                    for n, a in enumerate(configs, start=1)
                 ]
                 for key, configs in (data.get("actions") or {}).items()
             },
-        )
-
-
-class PromptStore:
-    """Prompts in the console database. Thread-safe."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def all(self) -> list[Prompt]:
-        with self._db.read() as conn:
-            rows = list(conn.table("prompts").rows_where(order_by="name collate nocase"))
-        return [self._from_row(r) for r in rows]
-
-    def get(self, prompt_id: int) -> Prompt | None:
-        with self._db.read() as conn:
-            rows = list(conn.table("prompts").rows_where("id = ?", [prompt_id]))
-        return self._from_row(rows[0]) if rows else None
-
-    def save(self, prompt: Prompt) -> Prompt:
-        """Insert or update after validation; returns the prompt with its id."""
-        row = self._row(prompt)
-        try:
-            with self._db.write() as conn:
-                if prompt.id is None:
-                    prompt.id = self._insert(conn, row)
-                else:
-                    conn.table("prompts").update(prompt.id, row)
-        except sqlite3.IntegrityError:
-            with self._db.read() as conn:
-                found = conn.execute(
-                    "SELECT name FROM prompts WHERE name_key = ?", [row["name_key"]]
-                ).fetchone()
-            same = f"“{found[0]}”" if found else f"“{row['name']}”"
-            raise InputError(
-                f"A prompt named {same} already exists (names are compared without case or "
-                "extra spaces). Choose another name.",
-                field="name",
-            ) from None
-        prompt.name = row["name"]
-        return prompt
-
-    def seed_once(self, prompts: list[Prompt], marker: str) -> bool:
-        """Store ``prompts`` unless ``marker`` is set in the settings or a prompt exists, and set
-        ``marker``: one transaction, so processes starting together seed once. Returns whether
-        this call stored them."""
-        rows = [self._row(prompt) for prompt in prompts]
-        with self._db.write() as conn:
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            marked = conn.execute(
-                "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, '1', ?)",
-                [marker, now],
-            ).rowcount
-            if not marked or conn.execute("SELECT count(*) FROM prompts").fetchone()[0]:
-                return False
-            for prompt, row in zip(prompts, rows, strict=True):
-                prompt.id = self._insert(conn, row)
-        return True
-
-    @staticmethod
-    def _row(prompt: Prompt) -> dict[str, Any]:
-        prompt.validate()
-        data = prompt.to_dict()
-        data.pop("id", None)
-        data["name"] = prompt.name.strip()
-        return {
-            "name": prompt.name.strip(),
-            "name_key": name_key(prompt.name),
-            "prompt_type": prompt.prompt_type.value,
-            "definition": json.dumps(data),
-            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-
-    @staticmethod
-    def _insert(conn: Any, row: dict[str, Any]) -> int:
-        row = {**row, "created_at": row["updated_at"]}
-        cursor = conn.execute(
-            f"INSERT INTO prompts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            list(row.values()),
-        )
-        return int(cursor.lastrowid or 0)
-
-    def delete(self, prompt_id: int) -> None:
-        with self._db.write() as conn:
-            conn.execute("DELETE FROM prompts WHERE id = ?", [prompt_id])
-
-    def duplicate(self, prompt_id: int) -> Prompt:
-        original = self.get(prompt_id)
-        if original is None:
-            raise InputError("That prompt no longer exists.", field="id")
-        taken = {name_key(p.name) for p in self.all()}
-        copy = Prompt.from_dict({**original.to_dict(), "id": None})
-        copy.name = next(
-            name
-            for n in range(1, 1000)
-            if name_key(name := f"{original.name} (copy{'' if n == 1 else f' {n}'})") not in taken
-        )
-        return self.save(copy)
-
-    @staticmethod
-    def _from_row(row: dict[str, Any]) -> Prompt:
-        # The column is the name's truth: a migration may have renamed it.
-        return Prompt.from_dict(
-            {**json.loads(row["definition"]), "id": row["id"], "name": row["name"]}
         )

@@ -36,6 +36,7 @@ from typing import Any
 from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, ActionSpec, Presence, Reads, RunContext
 from .claims import ClaimBusy, ClaimKey, Claims
 from .client import AcClient
+from .contact import contact_payload
 from .errors import ApiError, StorageError
 from .forms import validate_form
 from .log import ActionLog
@@ -43,7 +44,7 @@ from .models import ActionType, ErrorBehaviour, Interaction
 from .prompts import ActionConfig, Prompt
 from .records import Attempt, Check, Reason, Run, SimulatedUser, Status
 
-__all__ = ["Runner", "contact_payload"]
+__all__ = ["Runner"]
 
 _NO_EMAIL = (
     "No email: fill the form input mapped to Email (Accept and Secondary Accept submit the "
@@ -104,12 +105,12 @@ class Runner:
             source=self.source,
             account=self.account,
         )
-        values: dict[int, str] = {}
+        values: dict[int, str] | None = None  # None: this interaction does not submit the form
         if interaction.submits_form:
             check = validate_form(prompt.inputs, form_values or {})
             values = check.values
             run.inputs = [
-                {"label": form_input.label, "value": values.get(n, "")}
+                {"label": form_input.label, "value": check.values.get(n, "")}
                 for n, form_input in enumerate(prompt.inputs)
             ]
             if not check.ok:
@@ -474,34 +475,3 @@ def _segments(steps: list[_Step]) -> Iterator[list[_Step]]:
             segment = []
     if segment:
         yield segment
-
-
-def contact_payload(
-    prompt: Prompt, values: Mapping[int, str], user: SimulatedUser
-) -> dict[str, Any]:
-    """The ``/contact/sync`` payload: what the submitted form maps to contact fields, completed
-    from the user's traits (``email_address``, ``first_name``, ``last_name``)."""
-    contact: dict[str, Any] = {}
-    custom: list[dict[str, str]] = []
-    for position, form_input in enumerate(prompt.inputs):
-        value = values.get(position, "")
-        if not value or not form_input.maps_to:
-            continue
-        if form_input.is_custom:
-            custom.append({"field": form_input.custom_field_id or "", "value": value})
-        else:
-            contact[form_input.maps_to] = value
-    traits = {
-        "email": user.trait("email_address").lower(),
-        "firstName": user.trait("first_name"),
-        "lastName": user.trait("last_name"),
-    }
-    for key, value in traits.items():
-        if value and not contact.get(key):
-            contact[key] = value
-    ordered: dict[str, Any] = {
-        k: contact[k] for k in ("email", "firstName", "lastName", "phone") if k in contact
-    }
-    if custom:
-        ordered["fieldValues"] = custom
-    return ordered

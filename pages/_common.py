@@ -131,6 +131,21 @@ def catalog_items(kind: CatalogKind) -> list[Any]:
     return _cached_catalog(str(console().db.path), account, kind, stamp)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _cached_labels(
+    db_path: str, account: str, kind: CatalogKind, stamp: str | None
+) -> dict[str, str]:
+    return {item.id: f"{item.name} (#{item.id})" for item in catalog_items(kind)}
+
+
+def catalog_labels(kind: CatalogKind) -> dict[str, str]:
+    """Id -> "Name (#id)" for the account's cached catalog of ``kind``, in name order; built
+    once per refresh, so a picker over 10,000 lists costs a lookup per option, not a format."""
+    account = console().account().label
+    stamp = console().catalog.refreshed_at(account, kind)
+    return _cached_labels(str(console().db.path), account, kind, stamp)
+
+
 def needs_first_fetch() -> bool:
     """True when this account's catalog was never fetched and this session hasn't tried yet.
 

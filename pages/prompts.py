@@ -1,185 +1,217 @@
-"""Prompts: create, edit, duplicate and delete prompts and the actions on their interactions.
+"""Prompts: create, edit, duplicate and delete prompts, where their contact fields take their
+values, and the actions on their interactions.
 
-The prompt being edited is a draft in session state, so edits survive reruns and page switches
-until saved or discarded. Widget keys carry a version that changes when the draft's structure
-changes (an action moved, an input removed), so no widget keeps a value that belongs to a
-different row.
+Every widget is keyed on its row's stable id (``connector.drafts``) and keeps its value for the
+whole session (``persist_state="session"``), so an edit survives a visit to another page, and
+moving or removing a row never hands its value to another. The prompt being edited is held by
+id in the picker's own state. ``drafts.build`` turns the widget values into the ``Prompt`` at
+Save; an invalid value is an error there, never a silent revert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+import pandas as pd
 import streamlit as st
 
 from connector import (
     REGISTRY,
     STANDARD_CONTACT_FIELDS,
-    ActionConfig,
     ActionType,
     CatalogKind,
+    ConnectorError,
     ErrorBehaviour,
-    FormInput,
     InputError,
     InputKind,
     Interaction,
     Prompt,
     PromptType,
+    Source,
     custom_field_target,
 )
-from connector.actions import ParamSpec
-from connector.prompts import MAX_INPUTS
-from pages._common import catalog_items, console, ensure_catalog, hand_over_to_app, reporting_errors
+from connector.contact import mapping_rows
+from connector.drafts import Draft, action_values, build, catalog_warnings, values_of
+from connector.models import Field
+from connector.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
+from pages._common import (
+    catalog_items,
+    catalog_labels,
+    console,
+    ensure_catalog,
+    hand_over_to_app,
+    show_error,
+)
 
 NEW = -1
+KEEP: Literal["session"] = "session"  # every editor widget keeps its value across pages
 
 
-def _draft() -> Prompt:
-    return st.session_state["draft"]
+# -- drafts in session state --------------------------------------------------------------------
 
 
-def _key(name: str) -> str:
-    return f"draft{st.session_state.get('draft_v', 0)}_{name}"
+def _draft_key(prompt_id: int) -> str:
+    return "new" if prompt_id == NEW else f"p{prompt_id}"
 
 
-def _bind(key: str, obj: object, attr: str, convert: Callable[[Any], Any] = lambda v: v) -> str:
-    """Remember that widget ``key`` edits ``obj.attr``, so callbacks can absorb pending edits."""
-    st.session_state.setdefault("draft_bindings", {})[key] = (obj, attr, convert)
-    return key
-
-
-def _absorb() -> None:
-    """Apply widget values not yet copied into the draft.
-
-    A click can arrive in the same rerun as an edit (type a name, click Add action): callbacks
-    run before the script, so without this the edit would be lost when the widgets re-key."""
-    for key, (obj, attr, convert) in st.session_state.get("draft_bindings", {}).items():
-        if key in st.session_state:
-            setattr(obj, attr, convert(st.session_state[key]))
-
-
-def _bump() -> None:
-    st.session_state["draft_bindings"] = {}
-    st.session_state["draft_v"] = st.session_state.get("draft_v", 0) + 1
-
-
-def _load(prompt_id: int, *, fresh: bool = False) -> None:
-    """Edit ``prompt_id``: its unsaved draft from earlier in this session, else the stored one.
-
-    Drafts are kept per prompt, so looking at another prompt loses no edit."""
-    drafts: dict[int, Prompt] = st.session_state.setdefault("drafts", {})
-    if fresh or prompt_id not in drafts:
+def _draft(prompt_id: int) -> Draft:
+    """The draft of ``prompt_id``: this session's, else made from the stored prompt."""
+    drafts: dict[str, Draft] = st.session_state.setdefault("prompt_drafts", {})
+    key = _draft_key(prompt_id)
+    if key not in drafts:
         stored = console().prompts.get(prompt_id) if prompt_id != NEW else None
-        drafts[prompt_id] = stored or Prompt(name="", headline="", body="")
-    st.session_state["draft"] = drafts[prompt_id]
-    st.session_state["draft_of"] = prompt_id
-    _bump()
+        draft, values = values_of(stored or Prompt(name=""), key)
+        for name, value in values.items():
+            st.session_state[name] = value
+        drafts[key] = draft
+    return drafts[key]
 
 
-def _discard() -> None:
-    _load(st.session_state["draft_of"], fresh=True)
+def _forget(key: str) -> None:
+    """Drop a draft and every widget value it owns."""
+    st.session_state.get("prompt_drafts", {}).pop(key, None)
+    for name in [k for k in st.session_state.to_dict() if str(k).startswith(f"{key}.")]:
+        del st.session_state[name]
 
 
-def _select(prompt_id: int, *, fresh: bool = True) -> None:
-    st.session_state["prompt_pick"] = prompt_id
-    _load(prompt_id, fresh=fresh)
+def _values(draft: Draft) -> dict[str, Any]:
+    return {
+        k: v for k, v in st.session_state.to_dict().items() if str(k).startswith(f"{draft.key}.")
+    }
 
 
-def _unsaved(draft: Prompt) -> bool:
-    if draft.id is None:
-        return True
-    stored = console().prompts.get(draft.id)
-    return stored is None or stored.to_dict() != draft.to_dict()
+def _fields() -> dict[str, Field]:
+    return {f.id: f for f in catalog_items(CatalogKind.FIELDS)}
 
 
-# -- structural edits (callbacks: they run before the script, then widgets re-key) -------------
+def _names() -> dict[str, dict[str, str]]:
+    return {
+        kind.value: {item.id: item.name for item in catalog_items(kind)}
+        for kind in (CatalogKind.LISTS, CatalogKind.AUTOMATIONS, CatalogKind.TAGS)
+    }
 
 
-def _add_input() -> None:
-    _absorb()
-    _draft().inputs.append(FormInput(label=f"Input {len(_draft().inputs) + 1}"))
-    _bump()
+def _built(draft: Draft) -> Prompt:
+    return build(draft, _values(draft), _names(), _fields())
 
 
-def _remove_input(position: int) -> None:
-    _absorb()
-    del _draft().inputs[position]
-    _bump()
+# -- callbacks (they run before the script; each reports through the page) ---------------------
 
 
-def _add_action(interaction: Interaction) -> None:
-    _absorb()
-    picked = st.session_state.get(_key(f"new_action_{interaction.value}"))
-    if picked:
-        _draft().actions.setdefault(interaction, []).append(ActionConfig(ActionType(picked)))
-        _bump()
+def _say(ok: str = "", error: ConnectorError | None = None) -> None:
+    st.session_state["prompt_message"] = (ok, error)
 
 
-def _move_action(interaction: Interaction, position: int, delta: int) -> None:
-    _absorb()
-    configs = _draft().actions[interaction]
-    target = position + delta
-    configs[position], configs[target] = configs[target], configs[position]
-    _bump()
+def _new() -> None:
+    _forget("new")
+    st.session_state["prompt_pick"] = NEW
 
 
-def _remove_action(interaction: Interaction, position: int) -> None:
-    _absorb()
-    del _draft().actions[interaction][position]
-    _bump()
-
-
-def _save() -> None:
-    _absorb()
+def _save(prompt_id: int) -> None:
+    draft = _draft(prompt_id)
     try:
-        saved = console().prompts.save(_draft())
-    except InputError as exc:
-        st.session_state["save_error"] = exc.message
+        saved = console().prompts.save(_built(draft))
+    except ConnectorError as exc:
+        _say(error=exc)
         return
-    st.session_state["save_ok"] = f"Saved “{saved.name}”."
-    st.session_state.get("drafts", {}).pop(NEW, None)
-    _select(saved.id or NEW)
+    _forget(draft.key)  # start again from what was stored (trimmed name, ids)
+    if saved.id is not None:
+        _forget(_draft_key(saved.id))
+        st.session_state["prompt_pick"] = saved.id
+    _say(f"Saved “{saved.name}”.")
+
+
+def _discard(prompt_id: int) -> None:
+    _forget(_draft_key(prompt_id))
 
 
 def _duplicate(prompt_id: int) -> None:
-    copy = console().prompts.duplicate(prompt_id)
-    st.session_state["save_ok"] = f"Created “{copy.name}”."
-    _select(copy.id or NEW)
+    try:
+        copy = console().prompts.duplicate(prompt_id)
+    except ConnectorError as exc:
+        _say(error=exc)
+        return
+    st.session_state["prompt_pick"] = copy.id
+    _say(f"Created “{copy.name}”, a copy of the saved prompt.")
 
 
-def _delete(prompt_id: int) -> None:
-    console().prompts.delete(prompt_id)
-    remaining = console().prompts.all()
-    st.session_state["save_ok"] = "Prompt deleted."
-    _select(remaining[0].id if remaining and remaining[0].id else NEW)
+def _delete(prompt_id: int, name: str) -> None:
+    try:
+        console().prompts.delete(prompt_id)
+    except ConnectorError as exc:
+        _say(error=exc)
+        return
+    _forget(_draft_key(prompt_id))
+    st.session_state.pop("prompt_pick", None)
+    _say(f"Deleted “{name}”. Its rows in the action log are kept.")
+
+
+def _add_input(prompt_id: int) -> None:
+    draft = _draft(prompt_id)
+    try:
+        row = draft.add_input()
+    except InputError as exc:
+        _say(error=exc)
+        return
+    st.session_state[draft.k("in", row, "label")] = f"Input {len(draft.inputs)}"
+    st.session_state[draft.k("in", row, "kind")] = InputKind.TEXT.value
+
+
+def _remove_input(prompt_id: int, row: str) -> None:
+    _draft(prompt_id).inputs.remove(row)
+
+
+def _add_mapping(prompt_id: int) -> None:
+    draft = _draft(prompt_id)
+    row = draft.add_mapping()
+    st.session_state[draft.k("map", row, "source")] = Source.INPUT.value
+
+
+def _remove_mapping(prompt_id: int, row: str) -> None:
+    _draft(prompt_id).mappings.remove(row)
+
+
+def _add_action(prompt_id: int, interaction: Interaction) -> None:
+    draft = _draft(prompt_id)
+    picked = st.session_state.get(draft.k("new_action", interaction.value))
+    if picked:
+        row = draft.add_action(interaction, ActionType(picked))
+        config_defaults = action_values(draft, _blank(ActionType(picked), row))
+        for name, value in config_defaults.items():
+            st.session_state[name] = value
+
+
+def _blank(kind: ActionType, row: str) -> Any:
+    from connector import ActionConfig
+
+    return ActionConfig(kind, id=row)
+
+
+def _move_action(prompt_id: int, interaction: Interaction, row: str, delta: int) -> None:
+    _draft(prompt_id).move_action(interaction, row, delta)
+
+
+def _remove_action(prompt_id: int, interaction: Interaction, row: str) -> None:
+    _draft(prompt_id).remove_action(interaction, row)
 
 
 # -- sections -----------------------------------------------------------------------------------
 
 
-def _picker() -> None:
-    prompts = {p.id: p for p in console().prompts.all() if p.id is not None}
+def _picker() -> int:
+    prompts = {p.id: p.name for p in console().prompts.all() if p.id is not None}
     options = [*prompts, NEW]
-    if st.session_state.get("prompt_pick") not in options:
+    if st.session_state.get("prompt_pick") not in options:  # first visit, or it was deleted
         st.session_state["prompt_pick"] = options[0]
     pick_col, new_col, dup_col, del_col = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
-    picked = pick_col.selectbox(
+    picked: int = pick_col.selectbox(
         "Prompt",
         options,
         key="prompt_pick",
-        format_func=lambda i: "(new prompt)" if i == NEW else prompts[i].name,
+        persist_state=KEEP,
+        format_func=lambda i: "(new prompt)" if i == NEW else prompts[i],
     )
-    if st.session_state.get("draft_of") != picked:
-        _load(picked)
-    new_col.button(
-        "New",
-        icon=":material/add:",
-        on_click=_select,
-        args=(NEW,),
-        kwargs={"fresh": False},
-        width="stretch",
-    )
+    new_col.button("New", icon=":material/add:", on_click=_new, width="stretch")
     existing = picked != NEW
     dup_col.button(
         "Duplicate",
@@ -188,311 +220,362 @@ def _picker() -> None:
         on_click=_duplicate,
         args=(picked,),
         width="stretch",
+        help="A copy of the saved prompt (unsaved edits are not copied).",
     )
+    name = prompts.get(picked, "")
     with del_col.popover(
         "Delete", icon=":material/delete:", disabled=not existing, width="stretch"
     ):
-        st.write("Delete this prompt? Its log rows are kept.")
+        st.write(f"Delete “{name}”? Its rows in the action log are kept.")
         st.button(
-            "Delete prompt", type="primary", on_click=_delete, args=(picked,), key="confirm_delete"
+            f"Delete “{name}”",
+            type="primary",
+            on_click=_delete,
+            args=(picked, name),
+            key="confirm_delete",
         )
+    return picked
 
 
-def _content(draft: Prompt) -> None:
+def _content(draft: Draft) -> None:
     st.subheader("Content")
     left, right = st.columns(2)
-    draft.name = left.text_input(
-        "Name", draft.name, key=_bind(_key("name"), draft, "name"), placeholder="Newsletter signup"
+    left.text_input(
+        "Name", key=draft.k("name"), persist_state=KEEP, placeholder="Newsletter signup"
     )
-    types = list(PromptType)
-    draft.prompt_type = right.selectbox(
+    types = [t.value for t in PromptType]
+    right.selectbox(
         "Type",
         types,
-        index=types.index(draft.prompt_type),
-        key=_bind(_key("type"), draft, "prompt_type"),
-        format_func=lambda t: t.label,
+        key=draft.k("type"),
+        persist_state=KEEP,
+        format_func=lambda t: PromptType(t).label,
     )
-    draft.headline = st.text_input(
-        "Headline", draft.headline, key=_bind(_key("headline"), draft, "headline")
-    )
-    draft.body = st.text_area("Body", draft.body, key=_bind(_key("body"), draft, "body"), height=80)
-    if not draft.prompt_type.has_buttons:
+    st.text_input("Headline", key=draft.k("headline"), persist_state=KEEP)
+    st.text_area("Body", key=draft.k("body"), persist_state=KEEP, height=80)
+    if not PromptType(st.session_state.get(draft.k("type")) or "modal").has_buttons:
         st.caption("An invisible prompt shows nothing: its Accept actions run when it triggers.")
         return
     a, b, c, d = st.columns(4)
-    draft.accept_label = a.text_input(
-        "Accept button", draft.accept_label, key=_bind(_key("accept"), draft, "accept_label")
-    )
-    draft.secondary_label = b.text_input(
+    a.text_input("Accept button", key=draft.k("accept"), persist_state=KEEP)
+    b.text_input(
         "Secondary button",
-        draft.secondary_label,
-        key=_bind(_key("secondary"), draft, "secondary_label"),
+        key=draft.k("secondary"),
+        persist_state=KEEP,
         help="Leave empty for no secondary button.",
     )
-    draft.decline_label = c.text_input(
-        "Decline button", draft.decline_label, key=_bind(_key("decline"), draft, "decline_label")
-    )
-    draft.timeout_seconds = int(
-        d.number_input(
-            "Timeout (seconds)",
-            min_value=0,
-            max_value=3600,
-            value=draft.timeout_seconds,
-            key=_bind(_key("timeout"), draft, "timeout_seconds", int),
-            help="0: the prompt never times out.",
-        )
+    c.text_input("Decline button", key=draft.k("decline"), persist_state=KEEP)
+    d.number_input(
+        "Timeout (seconds)",
+        key=draft.k("timeout"),
+        persist_state=KEEP,
+        step=1,
+        help=f"0: the prompt never times out; at most {MAX_TIMEOUT}.",
     )
 
 
-def _field_targets() -> dict[str, str]:
-    targets = {"": "— not sent —", **STANDARD_CONTACT_FIELDS}
-    for field in catalog_items(CatalogKind.FIELDS):
-        targets[custom_field_target(field.id)] = f"{field.name} (custom field #{field.id})"
-    return targets
-
-
-def _inputs(draft: Prompt) -> None:
+def _inputs(draft: Draft, prompt_id: int) -> None:
     st.subheader("Form inputs")
     st.caption(
-        f"Up to {MAX_INPUTS}. Each can fill a contact field in ActiveCampaign; the one mapped "
-        "to Email identifies the contact."
+        f"Up to {MAX_INPUTS}. Accept and Secondary Accept submit the form; Decline, Dismiss "
+        "and Timeout don't. Choose below which contact field each one fills."
     )
-    targets = _field_targets()
-    kinds = list(InputKind)
-    for n, form_input in enumerate(draft.inputs):
-        if form_input.maps_to and form_input.maps_to not in targets:
-            targets[form_input.maps_to] = f"{form_input.maps_to} (not in the catalog)"
-        cols = st.columns([3, 3, 2, 3, 2, 1], vertical_alignment="bottom")
-        form_input.label = cols[0].text_input(
-            "Label", form_input.label, key=_bind(_key(f"in{n}_label"), form_input, "label")
-        )
-        form_input.placeholder = cols[1].text_input(
-            "Placeholder",
-            form_input.placeholder,
-            key=_bind(_key(f"in{n}_ph"), form_input, "placeholder"),
-        )
-        form_input.kind = cols[2].selectbox(
+    kinds = [k.value for k in InputKind]
+    for row in draft.inputs:
+        cols = st.columns([3, 3, 2, 1, 1], vertical_alignment="bottom")
+        cols[0].text_input("Label", key=draft.k("in", row, "label"), persist_state=KEEP)
+        cols[1].text_input("Placeholder", key=draft.k("in", row, "placeholder"), persist_state=KEEP)
+        cols[2].selectbox(
             "Validation",
             kinds,
-            index=kinds.index(form_input.kind),
-            key=_bind(_key(f"in{n}_kind"), form_input, "kind"),
-            format_func=lambda k: k.value.title(),
+            key=draft.k("in", row, "kind"),
+            persist_state=KEEP,
+            format_func=lambda k: InputKind(k).label,
+            help="A choice offers options; an input filling a field with options takes the "
+            "field's options.",
         )
-        options = list(targets)
-        form_input.maps_to = cols[3].selectbox(
-            "Fills contact field",
-            options,
-            index=options.index(form_input.maps_to),
-            key=_bind(_key(f"in{n}_maps"), form_input, "maps_to"),
-            format_func=targets.__getitem__,
-        )
-        form_input.required = cols[4].checkbox(
-            "Required", form_input.required, key=_bind(_key(f"in{n}_req"), form_input, "required")
-        )
-        cols[5].button(
+        cols[3].checkbox("Required", key=draft.k("in", row, "required"), persist_state=KEEP)
+        cols[4].button(
             ":material/close:",
-            key=_key(f"in{n}_rm"),
+            key=draft.k("in", row, "remove"),
             help="Remove this input",
             on_click=_remove_input,
-            args=(n,),
+            args=(prompt_id, row),
         )
+        if st.session_state.get(draft.k("in", row, "kind")) == InputKind.CHOICE.value:
+            st.text_area(
+                "Options, one per line",
+                key=draft.k("in", row, "options"),
+                persist_state=KEEP,
+                height=80,
+                help="Filled from the custom field when the input fills one that has options.",
+            )
     st.button(
         "Add form input",
         icon=":material/add:",
         disabled=len(draft.inputs) >= MAX_INPUTS,
         on_click=_add_input,
+        args=(prompt_id,),
+        key=draft.k("add_input"),
     )
 
 
-class _TargetSetter:
-    """Writes a catalog choice into an action's params as ``<key>_id`` and ``<key>_name``."""
-
-    def __init__(self, config: ActionConfig, param: ParamSpec, names: dict[str, str]) -> None:
-        self.config, self.param, self.names = config, param, names
-
-    @property
-    def value(self) -> str:
-        return self.config.params.get(self.param.id_key, "")
-
-    @value.setter
-    def value(self, chosen: str | None) -> None:
-        if chosen:
-            self.config.params[self.param.id_key] = chosen
-            self.config.params[self.param.name_key] = self.names[chosen].removesuffix(
-                " — not in the catalog"
-            )
-
-
-def _target_picker(config: ActionConfig, key: str) -> None:
-    spec = REGISTRY[config.type]
-    for param in spec.params:
-        items = catalog_items(param.catalog)
-        names = {item.id: item.name for item in items}
-        current = config.params.get(param.id_key, "")
-        if current and current not in names:
-            names[current] = f"{config.params.get(param.name_key) or '?'} — not in the catalog"
-        options = list(names)
-
-        def label(item_id: str, names: dict[str, str] = names) -> str:
-            return f"{names[item_id]} (#{item_id})"
-
-        chosen = st.selectbox(
-            param.label,
-            options,
-            index=options.index(current) if current else None,
-            key=_bind(f"{key}_{param.key}", _TargetSetter(config, param, names), "value"),
-            format_func=label,
-            placeholder=f"Choose one of {len(items)} {param.catalog.value} (type to search)",
-            label_visibility="collapsed",
+def _mappings(draft: Draft, prompt_id: int) -> None:
+    st.subheader("Contact fields")
+    st.caption(
+        "Where each ActiveCampaign field takes its value: a form input, a user trait the host "
+        "app passes, or a fixed value. Without one, the email comes from the email_address "
+        "trait and the names from first_name and last_name."
+    )
+    fields = _fields()
+    targets = {**STANDARD_CONTACT_FIELDS}
+    for known in fields.values():
+        targets[custom_field_target(known.id)] = f"{known.name} (custom field #{known.id})"
+    inputs = {
+        row: st.session_state.get(draft.k("in", row, "label")) or "(no label)"
+        for row in draft.inputs
+    }
+    for row in draft.mappings:
+        current = st.session_state.get(draft.k("map", row, "field"))
+        if current and current not in targets:
+            targets[current] = f"{current} (not in the catalog)"
+        cols = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
+        cols[0].selectbox(
+            "Contact field",
+            list(targets),
+            key=draft.k("map", row, "field"),
+            persist_state=KEEP,
+            format_func=targets.__getitem__,
+            index=None,
+            placeholder="Choose a field",
         )
-        if chosen:
-            _TargetSetter(config, param, names).value = chosen
-
-
-class _OptionSetter:
-    """Stores an on/off action option in its params: "1" when on, absent when off."""
-
-    def __init__(self, config: ActionConfig, option: str) -> None:
-        self.config, self.option = config, option
-
-    @property
-    def value(self) -> bool:
-        return bool(self.config.params.get(self.option))
-
-    @value.setter
-    def value(self, on: bool) -> None:
-        if on:
-            self.config.params[self.option] = "1"
+        source = cols[1].selectbox(
+            "Takes its value from",
+            [s.value for s in Source],
+            key=draft.k("map", row, "source"),
+            persist_state=KEEP,
+            format_func=lambda s: Source(s).label,
+        )
+        value_key = draft.k("map", row, "value")
+        custom = fields.get(custom_field_id(current or "") or "")
+        if source == Source.INPUT.value:
+            if st.session_state.get(value_key) not in inputs:
+                st.session_state[value_key] = None
+            cols[2].selectbox(
+                "Form input",
+                list(inputs),
+                key=value_key,
+                persist_state=KEEP,
+                format_func=inputs.__getitem__,
+                index=None,
+                placeholder="Add a form input first" if not inputs else "Choose an input",
+            )
+        elif source == Source.FIXED.value and custom is not None and custom.options:
+            if st.session_state.get(value_key) not in custom.options:
+                st.session_state[value_key] = None
+            cols[2].selectbox(
+                "Value", list(custom.options), key=value_key, persist_state=KEEP, index=None
+            )
         else:
-            self.config.params.pop(self.option, None)
+            trait = source == Source.TRAIT.value
+            cols[2].text_input(
+                "Trait name" if trait else "Value",
+                key=value_key,
+                persist_state=KEEP,
+                placeholder="plan, company…" if trait else "",
+            )
+        cols[3].button(
+            ":material/close:",
+            key=draft.k("map", row, "remove"),
+            help="Remove this field",
+            on_click=_remove_mapping,
+            args=(prompt_id, row),
+        )
+    st.button(
+        "Add a contact field",
+        icon=":material/add:",
+        on_click=_add_mapping,
+        args=(prompt_id,),
+        key=draft.k("add_mapping"),
+    )
+    try:
+        prompt = _built(draft)
+    except InputError:
+        return  # the table shows a prompt that holds together; Save says what doesn't
+    names = {target: label.split(" (custom")[0] for target, label in targets.items()}
+    table = pd.DataFrame(
+        [(r.field, r.source, r.example) for r in mapping_rows(prompt, names)],
+        columns=["Contact field", "Takes its value from", "Example value"],
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _options(config: ActionConfig, key: str) -> None:
-    for option in REGISTRY[config.type].options:
-        setter = _OptionSetter(config, option.key)
-        setter.value = st.checkbox(
-            option.label,
-            value=setter.value,
-            key=_bind(f"{key}_{option.key}", setter, "value"),
-            help=option.help,
+def _action_row(
+    draft: Draft, prompt_id: int, interaction: Interaction, row: str, kind: ActionType
+) -> None:
+    spec = REGISTRY[kind]
+    with st.container(border=True):
+        cols = st.columns([2, 5, 2, 1, 1, 1], vertical_alignment="center")
+        cols[0].markdown(f"**{spec.label}**")
+        with cols[1]:
+            for param in spec.params:
+                labels = catalog_labels(param.catalog)
+                key = draft.k("act", row, param.key)
+                current = st.session_state.get(key)
+                if current and current not in labels:
+                    stored = draft.stored_params.get(row, {}).get(param.name_key) or "?"
+                    labels = {**labels, current: f"{stored} (#{current}) — not in the catalog"}
+                st.selectbox(
+                    param.label,
+                    list(labels),
+                    key=key,
+                    persist_state=KEEP,
+                    format_func=labels.__getitem__,
+                    index=None,
+                    placeholder=f"Choose one of {len(labels)} {param.catalog.value} "
+                    "(type to search)",
+                    label_visibility="collapsed",
+                )
+            for option in spec.options:
+                st.checkbox(
+                    option.label,
+                    key=draft.k("act", row, option.key),
+                    persist_state=KEEP,
+                    help=option.help,
+                )
+            if not spec.params:
+                st.caption("Creates or updates the contact with the contact fields; runs first.")
+        cols[2].selectbox(
+            "If it fails",
+            [b.value for b in ErrorBehaviour],
+            key=draft.k("act", row, "on_error"),
+            persist_state=KEEP,
+            format_func=lambda b: "Stop the rest" if b == ErrorBehaviour.STOP else "Continue",
+            label_visibility="collapsed",
+            help="Stop: later actions don't run if this one fails. Continue: they run anyway.",
+        )
+        for col, delta, icon, word in (
+            (cols[3], -1, "arrow_upward", "up"),
+            (cols[4], 1, "arrow_downward", "down"),
+        ):
+            col.button(
+                f":material/{icon}:",
+                key=draft.k("act", row, word),
+                disabled=not draft.can_move(interaction, row, delta),
+                help=f"Move {word}"
+                if kind is not ActionType.ADD_CONTACT
+                else "Add Contact always runs first",
+                on_click=_move_action,
+                args=(prompt_id, interaction, row, delta),
+            )
+        cols[5].button(
+            ":material/delete:",
+            key=draft.k("act", row, "remove"),
+            help="Remove",
+            on_click=_remove_action,
+            args=(prompt_id, interaction, row),
         )
 
 
-def _interaction_actions(draft: Prompt, interaction: Interaction) -> None:
-    configs = draft.actions.setdefault(interaction, [])
-    if not configs:
+def _interaction_actions(draft: Draft, prompt_id: int, interaction: Interaction) -> None:
+    rows = draft.actions.get(interaction, [])
+    if not rows:
         st.caption("No actions: this interaction only closes the prompt.")
-    behaviours = list(ErrorBehaviour)
-    for n, config in enumerate(configs):
-        key = _key(f"{interaction.value}_{n}")
-        with st.container(border=True):
-            cols = st.columns([2, 5, 2, 1, 1, 1], vertical_alignment="center")
-            cols[0].markdown(f"**{n + 1}. {REGISTRY[config.type].label}**")
-            with cols[1]:
-                if REGISTRY[config.type].params:
-                    _target_picker(config, key)
-                    _options(config, key)
-                else:
-                    st.caption("Creates or updates the contact from the form inputs and traits.")
-            config.on_error = cols[2].selectbox(
-                "If it fails",
-                behaviours,
-                index=behaviours.index(config.on_error),
-                key=_bind(f"{key}_err", config, "on_error"),
-                format_func=lambda b: "Stop the rest" if b is ErrorBehaviour.STOP else "Continue",
-                label_visibility="collapsed",
-                help="Stop: later actions don't run if this one fails. Continue: they run anyway.",
-            )
-            cols[3].button(
-                ":material/arrow_upward:",
-                key=f"{key}_up",
-                disabled=n == 0,
-                help="Move up",
-                on_click=_move_action,
-                args=(interaction, n, -1),
-            )
-            cols[4].button(
-                ":material/arrow_downward:",
-                key=f"{key}_down",
-                disabled=n == len(configs) - 1,
-                help="Move down",
-                on_click=_move_action,
-                args=(interaction, n, 1),
-            )
-            cols[5].button(
-                ":material/delete:",
-                key=f"{key}_rm",
-                help="Remove",
-                on_click=_remove_action,
-                args=(interaction, n),
-            )
-    pick_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
-    present = {c.type for c in configs}
+    for row, kind in rows:
+        _action_row(draft, prompt_id, interaction, row, kind)
+    present = {kind for _, kind in rows}
     # A second Add Contact would sync the same contact twice: offer it only once.
-    offered = [t for t in REGISTRY if not (t is ActionType.ADD_CONTACT and t in present)]
+    offered = [t.value for t in REGISTRY if not (t is ActionType.ADD_CONTACT and t in present)]
+    pick_col, add_col = st.columns([3, 1], vertical_alignment="bottom")
     pick_col.selectbox(
         "Add an action",
-        [t.value for t in offered],
-        key=_key(f"new_action_{interaction.value}"),
+        offered,
+        key=draft.k("new_action", interaction.value),
         format_func=lambda t: REGISTRY[ActionType(t)].label,
     )
     add_col.button(
         "Add action",
-        key=_key(f"add_{interaction.value}"),
+        key=draft.k("add", interaction.value),
         icon=":material/add:",
         on_click=_add_action,
-        args=(interaction,),
+        args=(prompt_id, interaction),
         width="stretch",
     )
 
 
-def _actions(draft: Prompt) -> None:
+def _actions(draft: Draft, prompt_id: int) -> None:
     st.subheader("Actions")
     st.caption(
-        "Per interaction, the actions run in order. Add Contact always runs first: the other "
-        "actions need the contact it creates or updates."
+        "Per interaction, the actions run in order; Add Contact always runs first, as the "
+        "others need the contact it creates or updates."
     )
-    interactions = list(Interaction) if draft.prompt_type.has_buttons else [Interaction.ACCEPT]
-    names = {i: i.label if draft.prompt_type.has_buttons else "On trigger" for i in interactions}
-    titles = [f"{names[i]} ({len(draft.actions_for(i))})" for i in interactions]
-    for tab, interaction in zip(st.tabs(titles), interactions, strict=True):
+    buttons = PromptType(st.session_state.get(draft.k("type")) or "modal").has_buttons
+    interactions = list(Interaction) if buttons else [Interaction.ACCEPT]
+    # Fixed titles: a title that changed with its count would be a new tab, and the page
+    # would jump back to the first one after every added action.
+    titles = {i: i.label if buttons else "On trigger" for i in interactions}
+    tabs = st.tabs(list(titles.values()), key=draft.k("tabs"), on_change="rerun")
+    for tab, interaction in zip(tabs, interactions, strict=True):
         with tab:
-            _interaction_actions(draft, interaction)
+            _interaction_actions(draft, prompt_id, interaction)
 
 
-def render() -> None:
-    st.title("Prompts")
-    ensure_catalog()
-    _picker()
-    if message := st.session_state.pop("save_ok", None):
-        st.success(message, icon=":material/check:")
-    draft = _draft()
-    with st.container(border=True):
-        _content(draft)
-    with st.container(border=True):
-        _inputs(draft)
-    with st.container(border=True):
-        _actions(draft)
-    for warning in draft.warnings():
-        st.warning(warning, icon=":material/warning:")
-    if error := st.session_state.pop("save_error", None):
-        st.error(error, icon=":material/error:")
+def _warnings_and_state(draft: Draft, prompt_id: int) -> None:
+    try:
+        prompt = _built(draft)
+    except InputError:
+        prompt = None
+    if prompt is not None:
+        automations = {a.id: a for a in catalog_items(CatalogKind.AUTOMATIONS)}
+        for warning in prompt.warnings() + catalog_warnings(prompt, automations):
+            st.warning(warning, icon=":material/warning:")
     save_col, discard_col, state_col = st.columns([1, 1, 4], vertical_alignment="center")
     save_col.button(
         "Save prompt",
         type="primary",
         icon=":material/save:",
         on_click=_save,
+        args=(prompt_id,),
         width="stretch",
+        key=draft.k("save"),
     )
     discard_col.button(
         "Discard changes",
         on_click=_discard,
+        args=(prompt_id,),
         width="stretch",
+        key=draft.k("discard"),
     )
-    with reporting_errors():
-        if _unsaved(draft):
-            state_col.caption(":orange[Unsaved changes]")
+    stored = console().prompts.get(prompt_id) if prompt_id != NEW else None
+    if stored is None or prompt is None or _comparable(prompt) != _comparable(stored):
+        state_col.caption(":orange[Unsaved changes]")
+
+
+def _comparable(prompt: Prompt) -> dict[str, Any]:
+    data = prompt.to_dict()
+    data.pop("id", None)
+    return data
+
+
+def render() -> None:
+    st.title("Prompts")
+    ensure_catalog()
+    prompt_id = _picker()
+    ok, error = st.session_state.pop("prompt_message", ("", None))
+    if ok:
+        st.success(ok, icon=":material/check:")
+    if error is not None:
+        show_error(error)
+    draft = _draft(prompt_id)
+    with st.container(border=True):
+        _content(draft)
+    with st.container(border=True):
+        _inputs(draft, prompt_id)
+    with st.container(border=True):
+        _mappings(draft, prompt_id)
+    with st.container(border=True):
+        _actions(draft, prompt_id)
+    _warnings_and_state(draft, prompt_id)
 
 
 if __name__ == "__main__":  # served alone by Streamlit's legacy page discovery

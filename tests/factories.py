@@ -18,11 +18,13 @@ from connector import (
 )
 from connector.sandbox import SANDBOX_URL, Sandbox
 
-EMAIL_ONLY = [FormInput("Email", kind=InputKind.EMAIL, maps_to="email")]
-EMAIL_NAME_COMPANY = [
+# Form inputs with the contact field each fills: (input, field).
+Form = list[tuple[FormInput, str]]
+EMAIL_ONLY: Form = [(FormInput("Email", kind=InputKind.EMAIL, id="email"), "email")]
+EMAIL_NAME_COMPANY: Form = [
     *EMAIL_ONLY,
-    FormInput("First", maps_to="firstName"),
-    FormInput("Company", maps_to=custom_field_target("1")),
+    (FormInput("First", id="first"), "firstName"),
+    (FormInput("Company", id="company"), custom_field_target("1")),
 ]
 
 
@@ -36,13 +38,12 @@ def action(
     return ActionConfig(kind, params, on_error)
 
 
-def prompt_with(*actions: ActionConfig, inputs: list[FormInput] | None = None) -> Prompt:
-    """A prompt whose Accept carries ``actions``."""
-    return Prompt(
-        name="Test",
-        inputs=list(EMAIL_ONLY if inputs is None else inputs),
-        actions={Interaction.ACCEPT: list(actions)},
-    )
+def prompt_with(*actions: ActionConfig, inputs: Form | None = None) -> Prompt:
+    """A prompt whose Accept carries ``actions``, with ``inputs`` mapped to their fields."""
+    prompt = Prompt(name="Test", actions={Interaction.ACCEPT: list(actions)})
+    for form_input, target in EMAIL_ONLY if inputs is None else inputs:
+        prompt.map_input(form_input, target)
+    return prompt
 
 
 def api_client(sb: Sandbox, key: str | None = None) -> httpx.Client:

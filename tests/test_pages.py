@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from connector import Console, InputKind, Interaction, SimulatedUser
+from connector import REGISTRY, ActionConfig, ActionType, Console, Interaction, SimulatedUser
 from connector.sandbox import Sandbox, SandboxServer
 from pages import PAGES
 
@@ -142,15 +142,18 @@ def test_prompts_create_with_actions_and_save(data_dir: Path) -> None:
     name_box = next(t for t in at.text_input if t.label == "Name")
     name_box.input("Checkout survey")
     button(at, "Add form input").click().run()
-    next(s for s in at.selectbox if s.label == "Validation").set_value(InputKind.EMAIL)
-    maps = next(s for s in at.selectbox if s.label == "Fills contact field")
-    maps.set_value("email").run()
+    next(s for s in at.selectbox if s.label == "Validation").set_value("email")
+    button(at, "Add a contact field").click().run()
+    next(s for s in at.selectbox if s.label == "Contact field").set_value("email").run()
+    draft = at.session_state["prompt_drafts"]["new"]
+    next(s for s in at.selectbox if s.label == "Form input").set_value(draft.inputs[0]).run()
     button(at, "Add action").click().run()  # the first type offered: Add Contact
     add_type = next(s for s in at.selectbox if s.label == "Add an action")
     add_type.set_value("add_to_list").run()
     next(b for b in at.button if b.label == "Add action").click().run()
     list_picker = next(s for s in at.selectbox if s.label == "List")
     list_picker.set_value("3").run()
+    assert "Form input “Input 1”" in str(at.dataframe[0].value["Takes its value from"][0])
     button(at, "Save prompt").click().run()
     assert not at.exception
     assert "Saved “Checkout survey”." in texts(at)
@@ -163,7 +166,41 @@ def test_prompts_create_with_actions_and_save(data_dir: Path) -> None:
         "add_to_list",
     ]
     assert saved.actions_for(Interaction.ACCEPT)[1].params["list_id"] == "3"
-    assert saved.inputs[0].maps_to == "email"
+    assert saved.mapping_for("email").value == saved.inputs[0].id
+    assert at.selectbox(key="prompt_pick").value == saved.id  # now editing the saved prompt
+
+
+def test_an_invalid_timeout_is_refused_at_save_not_dropped(data_dir: Path) -> None:
+    at = run_page("prompts")
+    prompt_id = at.selectbox(key="prompt_pick").value
+    stored = Console(data_dir / "connector.db").prompts.get(prompt_id)
+    at.number_input(key=f"p{prompt_id}.timeout").set_value(99999).run()
+    button(at, "Save prompt").click().run()
+    assert "between 0 (no countdown) and 3600 seconds, not 99999" in at.error[0].value
+    assert "Saved" not in texts(at)
+    assert at.number_input(key=f"p{prompt_id}.timeout").value == 99999  # kept to fix
+    again = Console(data_dir / "connector.db").prompts.get(prompt_id)
+    assert again.timeout_seconds == stored.timeout_seconds
+
+
+def test_add_contact_stays_first_and_reentry_on_a_once_automation_warns(data_dir: Path) -> None:
+    console = Console(data_dir / "connector.db")
+    console.seed_demo_prompts()
+    once = next(a for a in console.client().automations() if not a.multientry)
+    banner = next(p for p in console.prompts.all() if p.name == "Beta program banner")
+    enroll = ActionConfig(
+        ActionType.ADD_TO_AUTOMATION,
+        REGISTRY[ActionType.ADD_TO_AUTOMATION].params_for(once.id, once.name, allow_reentry=True),
+    )
+    banner.actions[Interaction.ACCEPT] = [ActionConfig(ActionType.ADD_CONTACT), enroll]
+    console.prompts.save(banner)
+    at = run_page("prompts")
+    at.selectbox(key="prompt_pick").set_value(banner.id).run()
+    draft = at.session_state["prompt_drafts"][f"p{banner.id}"]
+    sync_row, enroll_row = (row for row, _ in draft.actions[Interaction.ACCEPT])
+    assert at.button(key=f"p{banner.id}.act.{sync_row}.down").disabled
+    assert at.button(key=f"p{banner.id}.act.{enroll_row}.up").disabled
+    assert any("Re-entry: Once" in w.value for w in at.warning)
 
 
 def test_prompts_refuse_an_incomplete_action(data_dir: Path) -> None:
@@ -366,3 +403,34 @@ def test_simulator_refuses_a_prompt_changed_since_it_was_drawn(data_dir: Path) -
     at.button(key="sim_accept").click().run()
     assert "was changed or deleted since this page was drawn" in at.error[0].value
     assert console.log.runs() == []
+
+
+def _go(at: AppTest, url_path: str) -> AppTest:
+    """Switch the full app to the page registered at ``url_path`` (AppTest.switch_page only
+    knows file pages; ours are callables registered by url_path)."""
+    at._page_hash = next(
+        page_hash
+        for page_hash, info in at._registered_pages.items()
+        if info.get("url_pathname") == url_path
+    )
+    return at.run()
+
+
+def test_an_edit_survives_a_visit_to_another_page(data_dir: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _go(at, "prompts")
+    prompts = {p.name: p.id for p in Console(data_dir / "connector.db").prompts.all()}
+    second = prompts["Newsletter signup"]  # not the first in the picker
+    at.selectbox(key="prompt_pick").set_value(second).run()
+    at.text_input(key=f"p{second}.headline").input("Edited, not saved").run()
+    _go(at, "simulator")
+    assert at.title[0].value == "Simulator"
+    _go(at, "prompts")
+    assert at.selectbox(key="prompt_pick").value == second
+    assert at.text_input(key=f"p{second}.headline").value == "Edited, not saved"
+    assert "Unsaved changes" in texts(at)
+    assert at.button(key="confirm_delete").label == "Delete “Newsletter signup”"
+    at.button(key="confirm_delete").click().run()
+    remaining = [p.name for p in Console(data_dir / "connector.db").prompts.all()]
+    assert remaining == ["Beta program banner"]  # the one that was open, and only it
+    assert "Deleted “Newsletter signup”" in texts(at)

@@ -10,6 +10,7 @@ from connector import (
     ActionType,
     Database,
     ErrorBehaviour,
+    FieldMapping,
     FormInput,
     InputError,
     InputKind,
@@ -17,23 +18,20 @@ from connector import (
     Prompt,
     PromptStore,
     PromptType,
+    Source,
     custom_field_target,
     validate_form,
 )
 
 
 def full_prompt(name: str = "Signup") -> Prompt:
-    return Prompt(
+    prompt = Prompt(
         name=name,
         prompt_type=PromptType.BOTTOM_BANNER,
         headline="Hi",
         body="Join",
         secondary_label="More",
         timeout_seconds=15,
-        inputs=[
-            FormInput("Email", "you@x.io", InputKind.EMAIL, True, "email"),
-            FormInput("Company", "", InputKind.TEXT, False, custom_field_target("4")),
-        ],
         actions={
             Interaction.ACCEPT: [
                 ActionConfig(ActionType.ADD_CONTACT),
@@ -48,6 +46,10 @@ def full_prompt(name: str = "Signup") -> Prompt:
             ],
         },
     )
+    prompt.map_input(FormInput("Email", "you@x.io", InputKind.EMAIL, True), "email")
+    prompt.map_input(FormInput("Company"), custom_field_target("4"))
+    prompt.mappings.append(FieldMapping("lastName", Source.TRAIT, "surname"))
+    return prompt
 
 
 def test_round_trip_through_storage(tmp_path) -> None:
@@ -56,7 +58,7 @@ def test_round_trip_through_storage(tmp_path) -> None:
     assert saved.id is not None
     loaded = store.get(saved.id)
     assert loaded == saved
-    assert loaded.inputs[1].custom_field_id == "4"
+    assert loaded.mapping_for(custom_field_target("4")).value == loaded.inputs[1].id
     assert loaded.actions_for(Interaction.TIMEOUT)[0].on_error is ErrorBehaviour.CONTINUE
 
 
@@ -88,9 +90,20 @@ def test_names_are_unique(tmp_path) -> None:
         (lambda p: setattr(p, "name", "  "), "Give the prompt a name"),
         (lambda p: p.inputs.extend([FormInput("A"), FormInput("B")]), "at most 3"),
         (lambda p: setattr(p.inputs[1], "label", ""), "needs a label"),
-        (lambda p: setattr(p.inputs[1], "maps_to", "email"), "same contact field"),
+        (lambda p: setattr(p.mappings[1], "field", "email"), "Email is filled twice"),
         (lambda p: setattr(p.inputs[0], "kind", InputKind.TEXT), "must be Email"),
-        (lambda p: setattr(p.inputs[1], "maps_to", "nickname"), "unknown field"),
+        (lambda p: setattr(p.mappings[1], "field", "nickname"), "“nickname” is not a contact"),
+        (lambda p: setattr(p, "timeout_seconds", 99999), "between 0 (no countdown) and 3600"),
+        (lambda p: setattr(p.mappings[2], "value", " "), "Last name takes a trait: name it"),
+        (lambda p: p.inputs.pop(1), "takes a form input that no longer exists"),
+        (
+            lambda p: setattr(p.mappings[0], "source", Source.FIXED),
+            "Email can't be a fixed value",
+        ),
+        (
+            lambda p: setattr(p.inputs[1], "kind", InputKind.CHOICE),
+            "is a choice but offers no options",
+        ),
         (
             lambda p: p.actions[Interaction.ACCEPT].append(ActionConfig(ActionType.ADD_TO_LIST)),
             "Accept, action 3 (Add to List): choose a list",
@@ -146,7 +159,7 @@ def test_warnings_name_actions_that_can_never_run() -> None:
 
 def test_warnings_say_when_the_email_must_come_from_a_trait() -> None:
     prompt = full_prompt()
-    prompt.inputs = [FormInput("Company", maps_to=custom_field_target("4"))]
+    prompt.mappings = [m for m in prompt.mappings if m.field != "email"]
     assert any("email_address trait" in w for w in prompt.warnings())
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import EMAIL_NAME_COMPANY, FakeClock, action, user
+from factories import EMAIL_NAME_COMPANY, FakeClock, Form, action, user
 from factories import prompt_with as make_prompt
 
 from connector import (
@@ -38,7 +38,7 @@ def to_automation(automation_id: str = "1") -> ActionConfig:
     return action(ActionType.ADD_TO_AUTOMATION, automation_id)
 
 
-def prompt_with(*actions: ActionConfig, inputs: list[FormInput] | None = None) -> Prompt:
+def prompt_with(*actions: ActionConfig, inputs: Form | None = None) -> Prompt:
     return make_prompt(*actions, inputs=EMAIL_NAME_COMPANY if inputs is None else inputs)
 
 
@@ -208,14 +208,13 @@ def test_invalid_input_sends_nothing_and_records_the_refused_run(console: Consol
 
 def newsletter_with(interaction: Interaction) -> Prompt:
     """A required email input, and actions on ``interaction``."""
-    return Prompt(
+    prompt = Prompt(
         name="Newsletter",
-        inputs=[
-            FormInput("Email", kind=InputKind.EMAIL, required=True, maps_to="email"),
-            FormInput("First name", maps_to="firstName"),
-        ],
         actions={interaction: [ActionConfig(ActionType.ADD_CONTACT), to_list("4")]},
     )
+    prompt.map_input(FormInput("Email", kind=InputKind.EMAIL, required=True), "email")
+    prompt.map_input(FormInput("First name"), "firstName")
+    return prompt
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,13 @@ from .claims import Claims
 from .client import AcClient
 from .db import BUSY_TIMEOUT_SECONDS, Database
 from .demo import demo_prompts
-from .errors import SettingsError
+from .errors import InputError, SettingsError
+from .forms import sample_form
 from .log import ActionLog
-from .models import CatalogKind, User
+from .models import CatalogKind, Interaction, User
 from .prompt_store import PromptStore
+from .prompts import Prompt
+from .records import Run, SimulatedUser
 from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox
@@ -178,6 +181,28 @@ class Console:
             operator=operator,
             source=source,
         )
+
+    def test_action(
+        self,
+        prompt: Prompt,
+        interaction: Interaction,
+        action_id: str,
+        email: str,
+        *,
+        dry_run: bool = True,
+        operator: str = "",
+    ) -> Run:
+        """Run one action of ``prompt`` alone, for a sample user with ``email`` (the editor's
+        "Test this action"): the same runner, claims and log as any run, with source ``test``.
+        A dry run by default: it only reads."""
+        config = next((a for a in prompt.actions_for(interaction) if a.id == action_id), None)
+        if config is None:
+            raise InputError("That action is no longer on the prompt: save it, then test.")
+        alone = Prompt.from_dict({**prompt.to_dict(), "actions": {}})
+        alone.id, alone.actions = prompt.id, {interaction: [config]}
+        sample = SimulatedUser("test-user", {"email_address": email, "first_name": "Test"})
+        runner = self.runner(operator=operator, source="test")
+        return runner.run(alone, interaction, sample, sample_form(prompt, email), dry_run=dry_run)
 
     def refresh_catalog(
         self,

@@ -20,9 +20,14 @@ __all__ = ["MappingRow", "contact_payload", "field_values", "mapping_lines", "ma
 
 
 def field_values(
-    prompt: Prompt, submitted: Mapping[int, str] | None, user: SimulatedUser
+    prompt: Prompt,
+    submitted: Mapping[int, str] | None,
+    user: SimulatedUser,
+    *,
+    defaults: bool = True,
 ) -> dict[str, str]:
-    """Contact field -> the value this run sends for it ("" ones left out)."""
+    """Contact field -> the value this run sends for it ("" ones left out); ``defaults``
+    False leaves out the trait defaults (the fields no mapping fills)."""
     by_input = {
         form_input.id: (submitted or {}).get(position, "")
         for position, form_input in enumerate(prompt.inputs)
@@ -38,7 +43,7 @@ def field_values(
         if value:
             wrapped = mapping.multiple and not value.startswith("||")
             values[mapping.field] = f"||{value}||" if wrapped else value
-    for target, trait in DEFAULT_TRAITS.items():
+    for target, trait in DEFAULT_TRAITS.items() if defaults else ():
         if not values.get(target) and user.trait(trait):
             values[target] = user.trait(trait)
     if values.get("email"):
@@ -47,11 +52,15 @@ def field_values(
 
 
 def contact_payload(
-    prompt: Prompt, submitted: Mapping[int, str] | None, user: SimulatedUser
+    prompt: Prompt,
+    submitted: Mapping[int, str] | None,
+    user: SimulatedUser,
+    *,
+    defaults: bool = True,
 ) -> dict[str, Any]:
     """The ``/contact/sync`` body's ``contact``: standard fields, then ``fieldValues``.
     ``submitted`` is None when the interaction does not submit the form."""
-    values = field_values(prompt, submitted, user)
+    values = field_values(prompt, submitted, user, defaults=defaults)
     contact: dict[str, Any] = {k: values[k] for k in STANDARD_CONTACT_FIELDS if k in values}
     custom = [
         {"field": field_id, "value": value}

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from .models import InputKind
-from .prompts import FormInput
+from .prompts import FormInput, Prompt, Source
 
-__all__ = ["FormCheck", "is_valid_email", "validate_form"]
+__all__ = ["FormCheck", "is_valid_email", "sample_form", "validate_form"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -81,3 +81,26 @@ def validate_form(inputs: Sequence[FormInput], raw: Mapping[int, str]) -> FormCh
         if problem := _problem(form_input, value):
             errors[position] = problem
     return FormCheck(values, errors)
+
+
+def sample_form(prompt: Prompt, email: str) -> dict[int, str]:
+    """Values a test user would type: the email where an input fills the email, else a value
+    each input's validation accepts (its first option, today, its placeholder…)."""
+    email_input = next(
+        (m.value for m in prompt.mappings if m.field == "email" and m.source is Source.INPUT), ""
+    )
+    samples = {
+        InputKind.EMAIL: email,
+        InputKind.PHONE: "+1 555 010 0199",
+        InputKind.NUMBER: "1",
+        InputKind.DATE: date.today().isoformat(),
+    }
+    values = {}
+    for position, form_input in enumerate(prompt.inputs):
+        if form_input.id == email_input:
+            values[position] = email
+        elif form_input.kind is InputKind.CHOICE:
+            values[position] = form_input.options[0] if form_input.options else ""
+        else:
+            values[position] = samples.get(form_input.kind) or form_input.placeholder or "Test"
+    return values

@@ -88,6 +88,10 @@ class ActionType(StrEnum):
     ADD_TO_LIST = "add_to_list"
     ADD_TO_AUTOMATION = "add_to_automation"
     ADD_TAG = "add_tag"
+    UPDATE_CONTACT = "update_contact"
+    UNSUBSCRIBE = "unsubscribe_from_list"
+    REMOVE_FROM_AUTOMATION = "remove_from_automation"
+    REMOVE_TAG = "remove_tag"
 
 
 class ErrorBehaviour(StrEnum):

@@ -60,6 +60,7 @@ class Reason(StrEnum):
     """Why an attempt ended as it did, when a status alone does not say (mostly skips)."""
 
     ALREADY_DONE = "already_done"  # the contact is already where the action puts it
+    NOTHING_TO_DO = "nothing_to_do"  # nothing to remove or update: no tag, no run, no contact
     BLOCKED = "blocked"  # e.g. unsubscribed: sending would override the contact's choice
     NO_EMAIL = "no_email"
     STOPPED = "stopped"  # an earlier Stop action failed
@@ -240,7 +241,8 @@ class Attempt:
             return True
         if self.status is Status.DRY_RUN:
             return self.reason_code not in (Reason.BLOCKED, Reason.CHECK_FAILED)
-        done_already = (Reason.ALREADY_DONE, Reason.MERGED)  # merged: its twin in the run did it
+        # merged: its twin in the run did it
+        done_already = (Reason.ALREADY_DONE, Reason.NOTHING_TO_DO, Reason.MERGED)
         return self.status is Status.SKIPPED and self.reason_code in done_already
 
     @property

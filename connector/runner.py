@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any
 
@@ -42,7 +42,7 @@ from .forms import validate_form
 from .log import ActionLog
 from .models import ActionType, ErrorBehaviour, Interaction
 from .prompts import ActionConfig, Prompt
-from .records import Attempt, Check, Reason, Run, SimulatedUser, Status
+from .records import Attempt, Check, Exchange, Reason, Run, SimulatedUser, Status
 
 __all__ = ["Runner"]
 
@@ -118,8 +118,12 @@ class Runner:
                 run.conclude()
                 self.log.finish_run(run)
                 return run
-        contact = contact_payload(prompt, values, user)
-        run.contact_email = contact.get("email", "")
+        contact = RunContext(
+            contact_payload(prompt, values, user),
+            "",
+            mapped=contact_payload(prompt, values, user, defaults=False),
+        )
+        run.contact_email = contact.contact.get("email", "")
         steps = self._plan(run, prompt.actions_for(interaction))
         self.log.start_run(run)
         try:
@@ -152,7 +156,7 @@ class Runner:
             steps.append(step)
         syncs = [s for s in steps if s.config.type is ActionType.ADD_CONTACT]
         others = [s for s in steps if s.config.type is not ActionType.ADD_CONTACT]
-        if not syncs and any(s.spec.needs_contact_id for s in others):
+        if not syncs and any(s.spec.contact == "sync" for s in others):
             sync = self._step(run, ActionConfig(ActionType.ADD_CONTACT), 0)
             sync.attempt.implicit = True
             sync.attempt.target_name = "contact sync (required by later actions)"
@@ -178,7 +182,7 @@ class Runner:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def _execute(self, run: Run, steps: list[_Step], contact: dict[str, Any]) -> None:
+    def _execute(self, run: Run, steps: list[_Step], contact: RunContext) -> None:
         for step in steps:
             if step.attempt.done:  # merged
                 self.log.finish(step.attempt, run)
@@ -195,7 +199,7 @@ class Runner:
         if run.dry_run:
             self._predict(run, first, rest, contact)
             return
-        context = RunContext(contact, "")
+        context = contact
         if first is not None:
             self._perform(run, first, context)
             if first.attempt.status is not Status.SUCCEEDED:
@@ -206,7 +210,7 @@ class Runner:
                 )
                 return
             run.contact_id = first.attempt.contact_id
-            context = RunContext(contact, run.contact_id)
+            context = replace(contact, contact_id=run.contact_id)
         stopped = ""
         for segment in _segments(rest):
             if stopped:
@@ -290,8 +294,7 @@ class Runner:
     def _act(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> None:
         """Check, send, retry and conclude; fills ``attempt``."""
         params = attempt.params
-        planned = spec.plan(params, context)
-        attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
+        self._plan_into(attempt, spec, context)
         before: Presence | None = None
         if spec.check_first:
             before = self._check(attempt, spec, context, "before sending")
@@ -308,10 +311,13 @@ class Runner:
                 attempt.finish(Status.SKIPPED, before.blocked, code=Reason.BLOCKED, evidence=shown)
                 return
             if before.present and not spec.allows_repeat(params):
-                attempt.finish(
-                    Status.SKIPPED, before.sentence, code=Reason.ALREADY_DONE, evidence=shown
-                )
+                attempt.finish(Status.SKIPPED, before.sentence, code=spec.done, evidence=shown)
                 return
+            # What the check found to act on (the tag to remove, the contact to update).
+            context = replace(context, targets=before.targets)
+            if before.contact_id:
+                attempt.contact_id = before.contact_id
+        planned = self._plan_into(attempt, spec, context)
         verify = spec.proof(params, context)
         started = self.client.clock()
         in_doubt: ApiError | None = None  # a failure after which the write may have landed
@@ -335,11 +341,44 @@ class Runner:
                 self.client.sleep(delay)
                 continue
             attempt.tries.append(done)
+            if spec.confirm:  # the answer can't show the change: a check must
+                self._confirm(attempt, spec, context, done)
+                return
             note = f"Succeeded on try {number}." if number > 1 else ""
             attempt.finish(Status.SUCCEEDED, note, evidence=done)
             if spec.type is ActionType.ADD_CONTACT:
                 attempt.contact_id = str(done.response_body["contact"]["id"])
             return
+
+    def _plan_into(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> Any:
+        planned = spec.plan(attempt.params, context)
+        attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
+        return planned
+
+    def _confirm(
+        self, attempt: Attempt, spec: ActionSpec, context: RunContext, answer: Exchange
+    ) -> None:
+        """A 2xx whose body can't show the change (``{}``): read again and conclude from that."""
+        said = f"ActiveCampaign answered HTTP {answer.status}"
+        after = self._check(attempt, spec, context, "after sending, to confirm")
+        if after is None:
+            attempt.finish(
+                Status.UNKNOWN,
+                f"{said}, but the check that would confirm it failed. "
+                f"{attempt.checks[-1].finding} Check the contact in ActiveCampaign.",
+            )
+        elif after.present:
+            attempt.finish(
+                Status.SUCCEEDED,
+                f"{said}; a check confirms it: {after.sentence}",
+                evidence=attempt.checks[-1].exchange,
+            )
+        else:
+            attempt.finish(
+                Status.FAILED,
+                f"{said}, but a check shows it was not applied: {after.sentence}",
+                evidence=attempt.checks[-1].exchange,
+            )
 
     def _give_up(
         self,
@@ -413,13 +452,13 @@ class Runner:
     # -- dry run ----------------------------------------------------------------------------------
 
     def _predict(
-        self, run: Run, sync: _Step | None, rest: list[_Step], contact: dict[str, Any]
+        self, run: Run, sync: _Step | None, rest: list[_Step], contact: RunContext
     ) -> None:
         """Send nothing; look up the contact and run each action's check, so the dry run says
         which actions would be sent and which skipped, and why."""
-        contact_id = ""
+        context = contact  # without a sync, each action finds the contact by email itself
         if sync is not None:
-            found = self._check(sync.attempt, sync.spec, RunContext(contact, ""), "dry run")
+            found = self._check(sync.attempt, sync.spec, contact, "dry run")
             contact_id = found.contact_id if found is not None else ""
             if found is None:
                 why = "Would be sent; whether the contact exists could not be checked."
@@ -427,14 +466,18 @@ class Runner:
                 why = f"Would update the existing contact #{contact_id}."
             else:
                 why = "Would create the contact: no contact has this email yet."
-            self._dry(run, sync, RunContext(contact, contact_id), why)
-        context = RunContext(contact, contact_id or CONTACT_ID_PLACEHOLDER)
+            self._dry(run, sync, replace(contact, contact_id=contact_id), why)
+            context = replace(contact, contact_id=contact_id or CONTACT_ID_PLACEHOLDER)
         self._concurrently(rest, lambda step: self._predict_one(run, step, context))
 
     def _predict_one(self, run: Run, step: _Step, context: RunContext) -> None:
         spec, params = step.spec, step.attempt.params
         if context.contact_id == CONTACT_ID_PLACEHOLDER:
-            self._dry(run, step, context, "Would be sent: the contact does not exist yet.")
+            if spec.contact == "lookup":  # the sync would create it: nothing on it to change
+                why = "Would be skipped: the contact does not exist yet, so there is nothing to do."
+                self._dry(run, step, context, why, spec.done)
+            else:
+                self._dry(run, step, context, "Would be sent: the contact does not exist yet.")
             return
         found = self._check(step.attempt, spec, context, "dry run")
         if found is None:
@@ -443,11 +486,10 @@ class Runner:
         elif found.blocked and not spec.allows_unblock(params):
             self._dry(run, step, context, f"Would be skipped: {found.blocked}", Reason.BLOCKED)
         elif found.present and not spec.allows_repeat(params):
-            self._dry(
-                run, step, context, f"Would be skipped: {found.sentence}", Reason.ALREADY_DONE
-            )
+            self._dry(run, step, context, f"Would be skipped: {found.sentence}", spec.done)
         else:
-            self._dry(run, step, context, f"Would be sent: {found.sentence}")
+            acting = replace(context, targets=found.targets)
+            self._dry(run, step, acting, f"Would be sent: {found.sentence}")
 
     def _dry(
         self, run: Run, step: _Step, context: RunContext, why: str, code: Reason | None = None

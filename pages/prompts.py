@@ -35,12 +35,16 @@ from connector.drafts import Draft, action_values, build, catalog_warnings, valu
 from connector.models import Field
 from connector.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
 from pages._common import (
+    attempt_title,
     catalog_items,
     catalog_labels,
     console,
     ensure_catalog,
     hand_over_to_app,
+    operator,
+    show_attempt,
     show_error,
+    show_run_outcome,
 )
 
 NEW = -1
@@ -475,6 +479,52 @@ def _action_row(
             on_click=_remove_action,
             args=(prompt_id, interaction, row),
         )
+        _test_panel(draft, prompt_id, interaction, row)
+
+
+def _test_panel(draft: Draft, prompt_id: int, interaction: Interaction, row: str) -> None:
+    """Test this action alone on the account in effect, for a sample user: a dry run first
+    (it only reads), then for real. Same runner, claims and log as any run (source: test)."""
+    with st.expander("Test this action", icon=":material/science:"):
+        st.text_input(
+            "Sample user's email",
+            key=draft.k("act", row, "test_email"),
+            persist_state=KEEP,
+            placeholder="test@example.com",
+            help="The email of the contact the test acts on; other inputs take sample values.",
+        )
+        dry, real, _ = st.columns([1, 1, 3])
+        for col, label, dry_run in ((dry, "Dry run", True), (real, "Run it", False)):
+            col.button(
+                label,
+                key=draft.k("act", row, "test_dry" if dry_run else "test_real"),
+                type="secondary" if dry_run else "primary",
+                on_click=_test_action,
+                args=(prompt_id, interaction, row, dry_run),
+                width="stretch",
+            )
+        outcome = st.session_state.get("action_tests", {}).get(row)
+        if isinstance(outcome, ConnectorError):
+            show_error(outcome)
+        elif outcome is not None:
+            show_run_outcome(outcome)
+            for attempt in outcome.attempts:
+                st.markdown(f"**{attempt_title(attempt)}**")
+                show_attempt(attempt)
+
+
+def _test_action(prompt_id: int, interaction: Interaction, row: str, dry_run: bool) -> None:
+    draft = _draft(prompt_id)
+    tests: dict[str, Any] = st.session_state.setdefault("action_tests", {})
+    email = str(st.session_state.get(draft.k("act", row, "test_email")) or "").strip()
+    try:
+        if not email:
+            raise InputError("Enter the sample user's email first.", field="test_email")
+        tests[row] = console().test_action(
+            _built(draft), interaction, row, email, dry_run=dry_run, operator=operator()
+        )
+    except ConnectorError as exc:
+        tests[row] = exc
 
 
 def _interaction_actions(draft: Draft, prompt_id: int, interaction: Interaction) -> None:

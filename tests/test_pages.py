@@ -434,3 +434,27 @@ def test_an_edit_survives_a_visit_to_another_page(data_dir: Path) -> None:
     remaining = [p.name for p in Console(data_dir / "connector.db").prompts.all()]
     assert remaining == ["Beta program banner"]  # the one that was open, and only it
     assert "Deleted “Newsletter signup”" in texts(at)
+
+
+def test_test_this_action_runs_one_action_alone_dry_first(data_dir: Path) -> None:
+    at = run_page("prompts")
+    prompts = {p.name: p for p in Console(data_dir / "connector.db").prompts.all()}
+    newsletter = prompts["Newsletter signup"]
+    at.selectbox(key="prompt_pick").set_value(newsletter.id).run()
+    subscribe = newsletter.actions_for(Interaction.ACCEPT)[1]
+    key = f"p{newsletter.id}.act.{subscribe.id}"
+    at.text_input(key=f"{key}.test_email").input("tester@example.com")
+    at.button(key=f"{key}.test_dry").click().run()
+    assert not at.exception
+    assert "Would be sent" in texts(at)
+    console = Console(data_dir / "connector.db")
+    assert console.client().find_contact("tester@example.com") is None  # a dry run only reads
+    at.button(key=f"{key}.test_real").click().run()
+    assert "run succeeded" in texts(at)
+    runs = console.log.runs(limit=1)
+    assert runs[0].source == "test" and [
+        a.label for a in console.log.run(runs[0].run_id).attempts
+    ] == [
+        "Add Contact",
+        "Add to List",
+    ]  # the sync it needs, then the action alone

@@ -339,6 +339,77 @@ def test_get_contact_and_its_404(client: httpx.Client) -> None:
         assert client.get(f"/contacts/404/{sub}").status_code == 404
 
 
+def test_put_contact_changes_only_what_it_sends(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+    plan = [{"field": "1", "value": "Acme"}, {"field": "2", "value": "Free"}]
+    sync(client, "prompt.user@example.com", lastName="User", phone="555", fieldValues=plan)
+    before = client.get(f"/contacts/{contact_id}").json()["fieldValues"]
+
+    changes = {"lastName": "Userson", "fieldValues": [{"field": "2", "value": "Pro"}]}
+    response = client.put(f"/contacts/{contact_id}", json={"contact": changes})
+    assert response.status_code == 200
+    contact = response.json()["contact"]
+    assert (contact["id"], contact["email"], contact["firstName"]) == (
+        contact_id,
+        "prompt.user@example.com",
+        "Prompt",
+    )
+    assert (contact["lastName"], contact["phone"]) == ("Userson", "555")
+    values = {fv["field"]: fv["value"] for fv in response.json()["fieldValues"]}
+    assert values == {"1": "Acme", "2": "Pro"}
+
+    after = client.get(f"/contacts/{contact_id}").json()
+    assert after["contact"]["lastName"] == "Userson"
+    assert {fv["field"]: fv["value"] for fv in after["fieldValues"]} == values
+    assert [fv["id"] for fv in after["fieldValues"]] == [fv["id"] for fv in before]
+
+
+def test_put_contact_changes_the_email(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client, "old@example.com")
+    response = client.put(f"/contacts/{contact_id}", json={"contact": {"email": "New@example.com"}})
+    assert response.status_code == 200
+    assert response.json()["contact"]["email"] == "New@example.com"
+    found = client.get("/contacts", params={"email": "new@example.com"}).json()["contacts"]
+    assert [c["id"] for c in found] == [contact_id]
+    assert client.get("/contacts", params={"email": "old@example.com"}).json()["contacts"] == []
+    # Its own address in another case is not someone else's.
+    same = client.put(f"/contacts/{contact_id}", json={"contact": {"email": "new@EXAMPLE.com"}})
+    assert same.status_code == 200
+
+
+def test_put_contact_with_another_contacts_email_is_422_duplicate(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+    taken = client.get("/contacts/1").json()["contact"]["email"].upper()
+    changes = {"email": taken, "firstName": "Changed"}
+    response = client.put(f"/contacts/{contact_id}", json={"contact": changes})
+    assert response.status_code == 422
+    assert response.json() == {
+        "errors": [
+            {
+                "title": "Email address already exists in the system",
+                "detail": "",
+                "code": "duplicate",
+                "source": {"pointer": "/data/attributes/email"},
+            }
+        ]
+    }
+    assert client.get(f"/contacts/{contact_id}").json()["contact"]["firstName"] == "Prompt"
+
+
+def test_put_contact_validates_emails_and_fields_as_sync_does(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+    email = "prompt.user@example.com"
+    unknown_field = {"fieldValues": [{"field": "77", "value": "x"}], "firstName": "Changed"}
+    for changes, synced in (
+        ({"email": "not-an-email"}, sync(client, "not-an-email")),
+        (unknown_field, sync(client, email, **unknown_field)),
+    ):
+        response = client.put(f"/contacts/{contact_id}", json={"contact": changes})
+        assert response.status_code == synced.status_code == 422
+        assert response.json() == synced.json()
+    assert client.get(f"/contacts/{contact_id}").json()["contact"]["firstName"] == "Prompt"
+
+
 # -- list memberships ------------------------------------------------------------------------
 
 
@@ -365,6 +436,25 @@ def test_contact_lists_upsert(client: httpx.Client) -> None:
     assert [(m["id"], m["list"], m["status"]) for m in memberships] == [(row["id"], "2", "2")]
     assert memberships[0]["sdate"] is not None
     assert memberships[0]["udate"] is not None
+
+
+def test_unsubscribe_with_contact_lists_status_2(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+    subscribe = {"contactList": {"list": 3, "contact": contact_id, "status": 1}}
+    row = client.post("/contactLists", json=subscribe).json()["contactList"]
+    unsubscribe = {"contactList": {"list": 3, "contact": contact_id, "status": 2}}
+    response = client.post("/contactLists", json=unsubscribe)
+    assert response.status_code == 200
+    assert set(response.json()) == {"contacts", "contactList"}
+    unsubscribed = response.json()["contactList"]
+    assert (unsubscribed["id"], unsubscribed["contact"], unsubscribed["list"]) == (
+        row["id"],
+        contact_id,
+        "3",
+    )
+    assert unsubscribed["status"] == 2
+    memberships = client.get(f"/contacts/{contact_id}/contactLists").json()["contactLists"]
+    assert [(m["id"], m["status"]) for m in memberships] == [(row["id"], "2")]
 
 
 def test_contact_lists_404s_and_missing_attributes(client: httpx.Client) -> None:
@@ -443,6 +533,23 @@ def test_enrolling_unknown_contact_or_automation_is_404(client: httpx.Client) ->
     assert missing.status_code == 422
 
 
+def test_deleting_a_contact_automation_removes_that_run(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+    automation = automation_ids(client, multientry="1")[0]
+    enroll = {"contactAutomation": {"contact": contact_id, "automation": automation}}
+    first, second = (
+        client.post("/contactAutomations", json=enroll).json()["contactAutomation"]["id"]
+        for _ in range(2)
+    )
+    deleted = client.delete(f"/contactAutomations/{first}")
+    assert (deleted.status_code, deleted.json()) == (200, {})
+    runs = client.get(f"/contacts/{contact_id}/contactAutomations").json()["contactAutomations"]
+    assert [run["id"] for run in runs] == [second]
+    again = client.delete(f"/contactAutomations/{first}")
+    assert again.status_code == 403
+    assert again.json() == {"message": f"No Result found for SubscriberSeries with id {first}"}
+
+
 # -- tags ------------------------------------------------------------------------------------
 
 
@@ -480,6 +587,45 @@ def test_contact_tags_errors(client: httpx.Client) -> None:
     contact_id = new_contact_id(client)
     unknown_tag = {"contactTag": {"contact": contact_id, "tag": "555"}}
     assert client.post("/contactTags", json=unknown_tag).status_code == 404
+
+
+def test_deleting_a_contact_tag_takes_the_tag_off(client: httpx.Client) -> None:
+    contact_id = new_contact_id(client)
+
+    def subscribers() -> int:
+        return int(client.get("/tags/3").json()["tag"]["subscriber_count"])
+
+    before = subscribers()
+    tag = {"contactTag": {"contact": contact_id, "tag": "3"}}
+    row = client.post("/contactTags", json=tag).json()["contactTag"]["id"]
+    assert subscribers() == before + 1
+    deleted = client.delete(f"/contactTags/{row}")
+    assert (deleted.status_code, deleted.json()) == (200, {})
+    assert client.get(f"/contacts/{contact_id}/contactTags").json()["contactTags"] == []
+    assert subscribers() == before
+    again = client.delete(f"/contactTags/{row}")
+    assert again.status_code == 404
+    assert again.json() == {"message": f"No Result found for SubscriberTag with id {row}"}
+
+
+def test_unknown_ids_on_put_and_deletes(client: httpx.Client) -> None:
+    put = client.put("/contacts/404", json={"contact": {"firstName": "Nobody"}})
+    assert (put.status_code, put.json()) == (
+        404,
+        {"message": "No Result found for Subscriber with id 404"},
+    )
+    huge = "99999999999999999999999"
+    for ident in ("999", huge):
+        tag = client.delete(f"/contactTags/{ident}")
+        assert (tag.status_code, tag.json()) == (
+            404,
+            {"message": f"No Result found for SubscriberTag with id {ident}"},
+        )
+        run = client.delete(f"/contactAutomations/{ident}")
+        assert (run.status_code, run.json()) == (
+            403,
+            {"message": f"No Result found for SubscriberSeries with id {ident}"},
+        )
 
 
 # -- state -----------------------------------------------------------------------------------

@@ -112,12 +112,26 @@ def walk(value: Any) -> Iterator[tuple[str, Any]]:
 
 
 # -- one sandbox with every kind of object in it ---------------------------------------------
+# The documented request example (put_contacts_id__request__Request_Example.json), with field 3
+# instead of 6: the demo account has five custom fields.
+PUT_CONTACT = {
+    "contact": {
+        "email": "johndoe@example.com",
+        "firstName": "John",
+        "lastName": "Doe",
+        "fieldValues": [
+            {"field": "1", "value": "The Value for First Field"},
+            {"field": "3", "value": "2008-01-20"},
+        ],
+    }
+}
 
 
 @pytest.fixture(scope="module")
 def replies() -> Iterator[dict[str, httpx.Response]]:
     """Responses for every endpoint, recorded once: a contact synced with two custom fields,
-    subscribed to a list, enrolled in an automation and tagged."""
+    subscribed to a list, enrolled in an automation and tagged; then (after every read) updated,
+    unsubscribed, untagged and taken out of the automation."""
     with (
         Sandbox() as sb,
         httpx.Client(
@@ -162,6 +176,14 @@ def replies() -> Iterator[dict[str, httpx.Response]]:
         out["contact_lists"] = client.get(f"/contacts/{contact}/contactLists")
         out["contact_automations"] = client.get(f"/contacts/{contact}/contactAutomations")
         out["contact_field_values"] = client.get(f"/contacts/{contact}/fieldValues")
+        # The writes that change what the reads above show come last.
+        out["put_contact"] = client.put(f"/contacts/{contact}", json=PUT_CONTACT)
+        unsubscribe = {"contactList": {"list": 2, "contact": int(contact), "status": 2}}
+        out["contact_list_unsubscribe"] = client.post("/contactLists", json=unsubscribe)
+        tag_row = out["contact_tag"].json()["contactTag"]["id"]
+        out["delete_contact_tag"] = client.delete(f"/contactTags/{tag_row}")
+        run = out["contact_automation"].json()["contactAutomation"]["id"]
+        out["delete_contact_automation"] = client.delete(f"/contactAutomations/{run}")
         yield out
 
 
@@ -182,6 +204,9 @@ def empty_replies() -> Iterator[dict[str, httpx.Response]]:
             "contact_1_automations": client.get("/contacts/1/contactAutomations"),
             "contact_100_field_values": client.get("/contacts/100/fieldValues"),
             "tag_1": client.get("/tags/1"),
+            "put_contact_1": client.put("/contacts/1", json=PUT_CONTACT),
+            "delete_contact_tag_1": client.delete("/contactTags/1"),
+            "delete_contact_automation_3": client.delete("/contactAutomations/3"),
         }
 
 
@@ -314,11 +339,15 @@ def test_contact_detail(replies: dict[str, httpx.Response]) -> None:
         extra=RUN_DETAIL,
         extra_links={"automationLogs": "GET /contacts/{id}/contactAutomations example"},
     )
-    audit = {"created_by": "newer fieldValue examples", "updated_by": "likewise"}
     for item in ours["fieldValues"]:
-        assert_same_shape(item, *docs["fieldValues"], extra=audit)
+        assert_same_shape(item, *docs["fieldValues"], extra=FIELD_VALUE_AUDIT)
     for name in ("contactAutomations", "contactLists", "fieldValues"):
         assert ours["contact"][name] == [item["id"] for item in ours[name]]
+
+
+# Older fieldValue examples (GET and PUT /contacts/{id}) lack these two; the newer ones (sync,
+# GET /contacts/{id}/fieldValues) carry them, and the sandbox has one fieldValue shape.
+FIELD_VALUE_AUDIT = {"created_by": "newer fieldValue examples", "updated_by": "likewise"}
 
 
 CONTACT_LIST_AUDIT = {
@@ -342,6 +371,16 @@ def test_contact_field_values(replies: dict[str, httpx.Response]) -> None:
         assert_same_shape(item, *docs["fieldValues"])
 
 
+def test_put_contact(replies: dict[str, httpx.Response]) -> None:
+    docs = fixture("put_contacts_id__200__Result.json")
+    ours = body(replies, "put_contact")
+    assert set(ours) == set(docs)
+    assert_same_shape(ours["contact"], docs["contact"])
+    assert len(ours["fieldValues"]) == 2
+    for item in ours["fieldValues"]:
+        assert_same_shape(item, *docs["fieldValues"], extra=FIELD_VALUE_AUDIT)
+
+
 # -- memberships -----------------------------------------------------------------------------
 
 
@@ -354,6 +393,15 @@ def test_post_contact_lists(replies: dict[str, httpx.Response]) -> None:
     # `edate` is absent from this example's contact but present in the POST /contactAutomations
     # and GET /contacts ones: one contact shape for both sideloads.
     assert_same_shape(ours["contacts"][0], *docs["contacts"], extra={"edate": "sibling examples"})
+
+
+def test_post_contact_lists_unsubscribe(replies: dict[str, httpx.Response]) -> None:
+    docs = fixture("post_contactLists__200__Result.json")
+    ours = body(replies, "contact_list_unsubscribe")
+    assert set(ours) == set(docs)
+    assert_same_shape(ours["contactList"], docs["contactList"])
+    assert ours["contactList"]["status"] == 2
+    assert ours["contactList"]["id"] == body(replies, "contact_list")["contactList"]["id"]
 
 
 def test_contact_lists_of_a_contact(replies: dict[str, httpx.Response]) -> None:
@@ -402,6 +450,19 @@ def test_post_contact_tags(replies: dict[str, httpx.Response]) -> None:
     assert_same_shape(ours["contactTag"], docs["contactTag"])
 
 
+@pytest.mark.parametrize(
+    ("reply", "name"),
+    [
+        ("delete_contact_tag", "delete_contactTags_id__200__Result.json"),
+        ("delete_contact_automation", "delete_contactAutomations_id__200__Result.json"),
+    ],
+)
+def test_deletes_answer_the_documented_body(
+    replies: dict[str, httpx.Response], reply: str, name: str
+) -> None:
+    assert body(replies, reply) == fixture(name)
+
+
 def test_contact_tag_errors_match_the_docs(replies: dict[str, httpx.Response]) -> None:
     missing = fixture("post_contactTags__422__Result.json")
     assert body(replies, "contact_tag_missing", 422) == missing
@@ -420,12 +481,22 @@ def test_contact_tag_errors_match_the_docs(replies: dict[str, httpx.Response]) -
         ("contact_1_automations", "get_contacts_id_contactAutomations__404__Result.json"),
         ("contact_100_field_values", "get_contacts_id_fieldValues__404__Result.json"),
         ("tag_1", "get_tags_id__404__Result.json"),
+        ("put_contact_1", "put_contacts_id__404__Result.json"),
+        ("delete_contact_tag_1", "delete_contactTags_id__404__Result.json"),
     ],
 )
 def test_not_found_bodies_are_verbatim(
     empty_replies: dict[str, httpx.Response], reply: str, name: str
 ) -> None:
     assert body(empty_replies, reply, 404) == fixture(name)
+
+
+def test_deleting_an_unknown_contact_automation_is_the_documented_403(
+    empty_replies: dict[str, httpx.Response],
+) -> None:
+    # The only documented failure of DELETE /contactAutomations/{id} is this 403, not a 404.
+    docs = fixture("delete_contactAutomations_id__403__Result.json")
+    assert body(empty_replies, "delete_contact_automation_3", 403) == docs
 
 
 # -- conventions across every reply ----------------------------------------------------------

@@ -44,9 +44,11 @@ dropped).
 Endpoints, under ``/api/3``: ``GET /users/me``, ``GET /lists``, ``GET /lists/{id}``,
 ``GET /automations``, ``GET /fields``, ``GET /tags``, ``GET /tags/{id}``, ``POST /contact/sync``,
 ``GET /contacts``, ``GET /contacts/{id}`` (+ ``/fieldValues``, ``/contactLists``,
-``/contactAutomations``, ``/contactTags``), ``POST /contactLists``, ``POST /contactAutomations``,
-``POST /contactTags``. Behaviour the docs leave open is chosen and marked ASSUMED/UNVERIFIED in the
-code, next to where it happens (see ``shared/activecampaign/api.md`` §10).
+``/contactAutomations``, ``/contactTags``), ``PUT /contacts/{id}``, ``POST /contactLists``
+(status 1 subscribes, 2 unsubscribes), ``POST /contactAutomations``,
+``DELETE /contactAutomations/{id}``, ``POST /contactTags``, ``DELETE /contactTags/{id}``.
+Behaviour the docs leave open is chosen and marked ASSUMED/UNVERIFIED in the code, next to where it
+happens (see ``shared/activecampaign/api.md`` §10).
 
 Modules: ``emulator`` (the ``Sandbox``: auth, dispatch, lock), ``routes`` (handlers and route
 table), ``shapes`` (rows -> documented JSON), ``store`` (SQLite state), ``seed`` (the demo account),

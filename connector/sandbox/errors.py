@@ -40,6 +40,19 @@ INVALID_EMAIL: JSON = {
     ]
 }
 
+# Verbatim from post_contacts__422__Result.json (POST /contacts, duplicate email). PUT
+# /contacts/{id} answers it when the new email is another contact's: ASSUMED (no PUT example).
+DUPLICATE_EMAIL: JSON = {
+    "errors": [
+        {
+            "title": "Email address already exists in the system",
+            "detail": "",
+            "code": "duplicate",
+            "source": {"pointer": "/data/attributes/email"},
+        }
+    ]
+}
+
 
 def no_result(entity: str, ident: object) -> ApiError:
     """404 ``No Result found for <Entity> with id N``; the entity is the API's internal name

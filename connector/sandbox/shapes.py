@@ -268,7 +268,8 @@ def _contact_core(row: sqlite3.Row) -> JSON:
 
 
 def contact_sideload(links: Links, row: sqlite3.Row) -> JSON:
-    """The ``contacts: [...]`` sideload of POST /contactLists and POST /contactAutomations."""
+    """The ``contacts: [...]`` sideload of POST /contactLists and POST /contactAutomations, and the
+    ``contact`` of the PUT /contacts/{id} reply (the same keys in all three examples)."""
     return {
         **_contact_core(row),
         "created_utc_timestamp": row["cdate"],

@@ -277,6 +277,13 @@ class Store:
         ).fetchone()
         return row
 
+    def _delete_by_id(self, table: str, ident: int) -> bool:
+        """Delete one row by id; False if there was none."""
+        if not 0 <= ident <= MAX_ID:
+            return False
+        cursor = self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (ident,))
+        return cursor.rowcount > 0
+
     def _where_in(self, table: str, column: str, values: Iterable[int]) -> list[sqlite3.Row]:
         ids = list(values)
         if not ids:
@@ -378,11 +385,18 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
-    def update_contact(self, contact_id: int, names: dict[str, str], now: str) -> None:
-        assignments = [f"{column} = ?" for column in names]
+    def update_contact(
+        self, contact_id: int, names: dict[str, str], now: str, email: str | None = None
+    ) -> None:
+        """Set the given name/phone columns (and the email, when given) and ``udate``. The caller
+        checks that no other contact has ``email``; the unique ``email_key`` backs that up."""
+        columns = dict(names)
+        if email is not None:
+            columns.update(email=email, email_key=email.lower())
+        assignments = [f"{column} = ?" for column in columns]
         self.conn.execute(
             f"UPDATE contacts SET {', '.join([*assignments, 'udate = ?'])} WHERE id = ?",
-            [*names.values(), now, contact_id],
+            [*columns.values(), now, contact_id],
         )
 
     def field_values_for(self, contact_id: int) -> list[sqlite3.Row]:
@@ -461,6 +475,10 @@ class Store:
         assert row is not None
         return row
 
+    def delete_contact_automation(self, ident: int) -> bool:
+        """Remove a run (the contact leaves the automation); False if there was none."""
+        return self._delete_by_id("contact_automations", ident)
+
     def contact_tags_for(self, contact_id: int) -> list[sqlite3.Row]:
         return self._where_in("contact_tags", "contact_id", [contact_id])
 
@@ -474,3 +492,7 @@ class Store:
             "SELECT * FROM contact_tags WHERE contact_id = ? AND tag_id = ?", (contact_id, tag_id)
         ).fetchone()
         return row
+
+    def delete_contact_tag(self, ident: int) -> bool:
+        """Take a tag off its contact; False if there was no such contactTag."""
+        return self._delete_by_id("contact_tags", ident)

@@ -7,7 +7,7 @@ accepting buttons submit the form; Decline, Dismiss and Timeout run on the user'
 
 from __future__ import annotations
 
-from typing import Literal
+import time
 
 import streamlit as st
 
@@ -16,8 +16,8 @@ from connector import (
     InputError,
     Interaction,
     Prompt,
-    PromptType,
     Run,
+    RunStatus,
     SimulatedUser,
     Status,
 )
@@ -30,6 +30,7 @@ from pages._common import (
     show_error,
     show_run_outcome,
 )
+from pages._preview import draw
 
 _TRAITS = {  # session key -> trait name, as the host app sends them
     "sim_email_trait": "email_address",
@@ -84,93 +85,88 @@ def _run(prompt: Prompt, interaction: Interaction) -> None:
         state["sim_error"] = exc
 
 
-_BANNERS = {PromptType.HORIZONTAL_BANNER, PromptType.BOTTOM_BANNER, PromptType.TEXT_BAR}
-
-
 def _preview(prompt: Prompt) -> None:
-    """The prompt roughly as its type looks in a page: a dialog, a strip, a video."""
-    st.caption(f"{prompt.prompt_type.label} preview")
-    with st.container(border=True):
-        if not prompt.prompt_type.has_buttons:
-            st.markdown("*Invisible prompt: nothing is shown; its actions run on trigger.*")
-            _inputs(prompt)
-            st.button(
-                "Trigger",
-                type="primary",
-                key="sim_trigger",
-                on_click=_run,
-                args=(prompt, Interaction.ACCEPT),
-            )
-            return
-        banner = prompt.prompt_type in _BANNERS
-        head, close = st.columns([10, 1], vertical_alignment="center")
-        headline = prompt.headline or "(no headline)"
-        # Banners are a strip: a bold line and small print instead of a dialog's heading.
-        head.markdown(f"**{headline}**" if banner else f"### {headline}")
-        with close:
-            _close(prompt)
-        if prompt.prompt_type is PromptType.VIDEO:
-            st.info("The video plays here.", icon=":material/smart_display:")
-        if prompt.body and banner:
-            st.caption(prompt.body)
-        elif prompt.body:
-            st.write(prompt.body)
-        _inputs(prompt)
-        _buttons(prompt)
+    last: Run | None = st.session_state.get("sim_result")
+    errors = last.input_errors if last and last.prompt_id == prompt.id else {}
+    draw(prompt, _run, errors)
+    _countdown(prompt)
+
+
+def _countdown(prompt: Prompt) -> None:
+    """The Timeout interaction: a countdown that fires by itself, or at once on request."""
     seconds = prompt.timeout_seconds
-    countdown = f"after {seconds} s" if seconds else "(no countdown set)"
-    st.button(
-        f"Let it time out {countdown}",
+    if not seconds or not prompt.prompt_type.has_buttons:
+        st.button(
+            "Let it time out (no countdown set)",
+            icon=":material/timer:",
+            key="sim_timeout",
+            on_click=_run,
+            args=(prompt, Interaction.TIMEOUT),
+        )
+        return
+    started: dict[int | None, float] = st.session_state.setdefault("sim_countdown", {})
+    if prompt.id in started:
+        _ticking(prompt)
+        return
+    left, right = st.columns(2)
+    left.button(
+        f"Start the {seconds} s countdown",
         icon=":material/timer:",
+        key="sim_countdown_start",
+        on_click=_start_countdown,
+        args=(prompt,),
+        help="Times out by itself when it runs out, as on a site.",
+    )
+    right.button(
+        "Time out now",
+        icon=":material/timer_off:",
         key="sim_timeout",
         on_click=_run,
         args=(prompt, Interaction.TIMEOUT),
     )
 
 
-def _close(prompt: Prompt) -> None:
-    st.button(
-        "",
-        icon=":material/close:",
-        type="tertiary",
-        key="sim_dismiss",
-        help="Close (Dismiss)",
-        on_click=_run,
-        args=(prompt, Interaction.DISMISS),
+def _start_countdown(prompt: Prompt) -> None:
+    st.session_state.setdefault("sim_countdown", {})[prompt.id] = time.monotonic()
+
+
+@st.fragment(run_every="1s")
+def _ticking(prompt: Prompt) -> None:
+    started: dict[int | None, float] = st.session_state.get("sim_countdown", {})
+    if prompt.id not in started:
+        return
+    left = prompt.timeout_seconds - (time.monotonic() - started[prompt.id])
+    if left <= 0:
+        started.pop(prompt.id, None)
+        _run(prompt, Interaction.TIMEOUT)
+        st.rerun(scope="app")
+    bar, now = st.columns([3, 1], vertical_alignment="center")
+    bar.progress(
+        max(0.0, left / prompt.timeout_seconds),
+        text=f"Times out in {max(0, int(left) + 1)} s",
+    )
+    now.button(
+        "Time out now",
+        icon=":material/timer_off:",
+        key="sim_timeout",
+        on_click=_stop_and_run,
+        args=(prompt,),
     )
 
 
-def _inputs(prompt: Prompt) -> None:
-    last: Run | None = st.session_state.get("sim_result")
-    errors = last.input_errors if last and last.prompt_id == prompt.id else {}
-    for n, form_input in enumerate(prompt.inputs):
-        label = form_input.label + (" *" if form_input.required else "")
-        st.text_input(label, key=f"sim_{prompt.id}_in{n}", placeholder=form_input.placeholder)
-        if n in errors:
-            st.error(errors[n], icon=":material/error:")
-
-
-def _buttons(prompt: Prompt) -> None:
-    buttons: list[tuple[Interaction, str, Literal["primary", "secondary"]]] = [
-        (Interaction.ACCEPT, prompt.accept_label or "Accept", "primary")
-    ]
-    if prompt.secondary_label:
-        buttons.append((Interaction.SECONDARY_ACCEPT, prompt.secondary_label, "secondary"))
-    buttons.append((Interaction.DECLINE, prompt.decline_label or "Decline", "secondary"))
-    for col, (interaction, label, kind) in zip(st.columns(3), buttons, strict=False):
-        col.button(
-            label,
-            key=f"sim_{interaction.value}",
-            type=kind,
-            width="stretch",
-            on_click=_run,
-            args=(prompt, interaction),
-        )
+def _stop_and_run(prompt: Prompt) -> None:
+    st.session_state.get("sim_countdown", {}).pop(prompt.id, None)
+    _run(prompt, Interaction.TIMEOUT)
 
 
 def _outcomes(run: Run, prompt: Prompt) -> None:
-    mode = "Dry run of" if run.dry_run else "Ran"
-    st.subheader(f"{mode} {run.interaction.label} on “{run.prompt_name}”")
+    what = f"{run.interaction.label} on “{run.prompt_name}”"
+    headings = {
+        RunStatus.NO_ACTIONS: f"{what}: no actions, nothing sent",
+        RunStatus.REFUSED: f"{what}: refused, nothing sent",
+        RunStatus.DRY_RUN: f"Dry run of {what}",
+    }
+    st.subheader(headings.get(run.status, f"Ran {what}"))
     show_run_outcome(run)
     if not run.interaction.submits_form and prompt.inputs:
         st.caption(
@@ -203,7 +199,11 @@ def render() -> None:
     left, right = st.columns([3, 2], gap="large")
     with right:
         prompt_id = st.selectbox(
-            "Prompt", list(prompts), key="sim_prompt", format_func=lambda i: prompts[i].name
+            "Prompt",
+            list(prompts),
+            key="sim_prompt",
+            format_func=lambda i: prompts[i].name,
+            persist_state="session",  # still this prompt after a visit to another page
         )
         prompt = prompts[prompt_id]
         st.session_state["sim_drawn"] = (prompt.to_dict(), console().account().label)

@@ -333,7 +333,7 @@ def test_simulator_result_belongs_to_its_prompt(data_dir: Path) -> None:
     prompts = {p.name: p.id for p in Console(data_dir / "connector.db").prompts.all()}
     at.selectbox(key="sim_prompt").set_value(prompts["Newsletter signup"]).run()
     at.button(key="sim_timeout").click().run()
-    assert "Ran Timeout on “Newsletter signup”" in texts(at)
+    assert "Timeout on “Newsletter signup”: no actions, nothing sent" in texts(at)
     assert "no actions on this prompt" in texts(at)
     at.selectbox(key="sim_prompt").set_value(prompts["Beta program banner"]).run()
     assert "Newsletter signup”" not in texts(at)

@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.interaction
 	$(BIN)/python -m bench.catalog
 	$(BIN)/python -m bench.processes
+	$(BIN)/python -m bench.keystroke
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.screenshots

@@ -4,7 +4,7 @@ real browser.
 The sandbox holds 10,000 lists and 2,000 automations, already in the catalog cache. The
 dashboard runs (``streamlit run app.py``) and headless Chromium types into the Lists tab's
 search box; the time is from the last keystroke to the caption "Showing N of 10000 lists" with
-the right N. It includes the search box's pause before it commits (``LIVE_SEARCH``, 100 ms):
+the right N. It includes the search box's pause before it commits (``LIVE_SEARCH``, 50 ms):
 the user's wait, not only the server's. Target: under 300 ms.
 
     python -m bench.keystroke [--runs N]

@@ -134,6 +134,9 @@ def test_catalog_lists_every_item_and_searches(data_dir: Path) -> None:
     shown = at.dataframe[0].value
     assert 0 < len(shown) < 48 and all("beta" in n.lower() for n in shown["Name"])
     assert "Inactive" in set(at.dataframe[1].value["Status"])
+    assert all(created.endswith(" UTC") for created in at.dataframe[0].value["Created"])
+    plan = at.dataframe[2].value.set_index("Title").loc["Plan"]
+    assert plan["Options"] == "Free, Starter, Pro, Enterprise"  # from the fieldOptions sideload
 
 
 def test_prompts_create_with_actions_and_save(data_dir: Path) -> None:
@@ -254,6 +257,14 @@ def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
     assert at.metric[0].value == "2"
     table = at.dataframe[0].value
     assert list(table["Email"]) == ["grace@example.com", "grace@example.com"]
+    assert set(table["Interaction"]) == {"Accept"} and set(table["Action"]) == {
+        "Add Contact",
+        "Add to List",
+    }
+    assert all(when.endswith(" UTC") for when in table["Time"])
+    at.multiselect(key="log_status").set_value(["failed"]).run()
+    assert "No actions match these filters" in texts(at)  # not "run a prompt"
+    at.multiselect(key="log_status").set_value([]).run()
     at.multiselect(key="log_types").set_value(["add_to_list"]).run()
     assert at.metric[0].value == "1"
     at.session_state["log_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -458,3 +469,18 @@ def test_test_this_action_runs_one_action_alone_dry_first(data_dir: Path) -> Non
         "Add Contact",
         "Add to List",
     ]  # the sync it needs, then the action alone
+
+
+def test_a_storage_failure_in_save_is_a_sentence(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector import PromptStore, StorageError
+
+    def broken(self, prompt):
+        raise StorageError("The console's data file can't be used: disk I/O error.")
+
+    at = run_page("prompts")
+    monkeypatch.setattr(PromptStore, "save", broken)
+    button(at, "Save prompt").click().run()
+    assert not at.exception
+    assert "disk I/O error" in at.error[0].value

@@ -32,6 +32,9 @@ def _shot(page: Page, name: str, *, max_height: int = HEIGHT) -> Path:
         content = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.scrollHeight")
         page.set_viewport_size({"width": WIDTH, "height": min(max(HEIGHT, content), max_height)})
     wait_idle(page)
+    # From the top: opening an expander scrolls the page to it.
+    page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
+    page.evaluate("window.scrollTo(0, 0)")
     path = OUT / f"{name}.png"
     page.screenshot(path=path)
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
@@ -72,7 +75,7 @@ def capture(base_url: str, page: Page) -> None:
     # Successful actions come folded: open the list one, to show a check, a request, a response.
     main.get_by_test_id("stExpander").locator("summary").nth(1).click()
     wait_idle(page)
-    _shot(page, "simulator", max_height=1600)
+    _shot(page, "simulator", max_height=1900)
 
     goto(page, base_url + "/action_log")
     _select_log_row(page, 1)  # newest first: the Add Contact row, whose request is short

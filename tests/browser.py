@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Locator, Page, Playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
@@ -68,6 +68,20 @@ def launch(playwright: Playwright) -> Browser:
     if executable is None:
         raise RuntimeError("No chromium found: apt-get install chromium")
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def browser_page(width: int = 1400, height: int = 1100) -> Iterator[Page]:
+    """A fresh headless page whose waits are long enough for a cold Streamlit rerun."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(20_000)
+            expect.set_options(timeout=20_000)
+            yield page
+        finally:
+            browser.close()
 
 
 def _free_port() -> int:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import choose, click, fill, goto, launch, require_chromium, serve_app, wait_idle
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from browser import browser_page, choose, click, fill, goto, require_chromium, serve_app, wait_idle
+from playwright.sync_api import Locator, Page, expect
 
 from connector.sandbox import Sandbox, SandboxServer
 
@@ -31,15 +31,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(20_000)
-            expect.set_options(timeout=20_000)
-            yield page
-        finally:
-            browser.close()
+    with browser_page() as page:
+        yield page
 
 
 def nth_box(scope: Locator, label: str, n: int, value: str) -> None:

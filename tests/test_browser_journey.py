@@ -13,8 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import choose, click, fill, goto, launch, require_chromium, serve_app, tick, wait_idle
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import (
+    browser_page,
+    choose,
+    click,
+    fill,
+    goto,
+    require_chromium,
+    serve_app,
+    tick,
+    wait_idle,
+)
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -31,16 +41,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            expect.set_options(timeout=20_000)
-            yield page
-        finally:
-            browser.close()
+    with browser_page(height=1000) as page:
+        yield page
 
 
 def _no_exception(page: Page) -> None:

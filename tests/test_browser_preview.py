@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import choose, goto, launch, require_chromium, serve_app, wait_idle
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import browser_page, choose, goto, require_chromium, serve_app, wait_idle
+from playwright.sync_api import Page, expect
 
 from connector import Console, Prompt, PromptType
 
@@ -44,15 +44,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(app_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(20_000)
-            expect.set_options(timeout=20_000)
-            yield page
-        finally:
-            browser.close()
+    with browser_page() as page:
+        yield page
 
 
 def box(page: Page, key: str) -> dict[str, Any]:

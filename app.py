@@ -1,9 +1,10 @@
 """The console's frame: page config, the sidebar (account, data file, operator), navigation.
 
-It runs on every rerun, so it stays cheap: the Console is cached per process and the account
-lookup is one small SQLite read. When the account in effect can't be used (a broken or half-set
-``AC_API_URL`` / ``AC_API_KEY``), every page says why at the top, and the pages that act on an
-account stop there: the console never falls back to another account.
+It runs on every rerun, so it stays cheap: the Console is cached per process, the account
+lookup is one small SQLite read, and the replay jobs one indexed lookup (a job that is running
+shows its progress here, on every page). When the account in effect can't be used (a broken or
+half-set ``AC_API_URL`` / ``AC_API_KEY``), every page says why at the top, and the pages that
+act on an account stop there: the console never falls back to another account.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import streamlit as st
 
 from connector import AccountSettings, ConnectorError
 from pages import PAGES
-from pages._common import console, operator, reporting_errors, seed_demo_prompts, show_error
+from pages._common import (
+    console,
+    operator,
+    reporting_errors,
+    resume_jobs,
+    seed_demo_prompts,
+    show_error,
+)
+from pages._jobs import active_jobs
 
 st.set_page_config(
     page_title="ActiveCampaign Connector Console",
@@ -61,6 +70,10 @@ with st.sidebar:
         placeholder=operator(),
         help="Your name, recorded on every action you take in the log.",
     )
+    if data_file:
+        with reporting_errors():
+            resume_jobs()
+            active_jobs(compact=True)
 
 if problem is not None:
     show_error(problem)

@@ -4,6 +4,7 @@ The whole public surface is re-exported here; ``tests/test_exported_members.py``
 """
 
 from .actions import REGISTRY, ActionSpec, ParamSpec, PlannedRequest, Presence
+from .audit import AuditEvent, AuditKind, AuditLog
 from .budget import RequestBudget
 from .catalog import Catalog
 from .claims import ClaimBusy, ClaimKey, Claims
@@ -30,7 +31,10 @@ from .errors import (
     ValidationError,
 )
 from .forms import validate_form
-from .log import ActionLog, LogFilter, LogPage
+from .jobs import JobState, ReplayJob, ReplayJobs
+from .log import ActionLog, AlreadyReplayed, Facets, LogPage, RunsPage
+from .log_export import ExportFormat
+from .log_query import Cursor, LogFilter, SearchError, TimeRange
 from .models import (
     AcList,
     ActionType,
@@ -65,6 +69,8 @@ from .records import (
     SimulatedUser,
     Status,
 )
+from .replay import ReplayPlan, plan_replay
+from .retention import Cleanup
 from .retry import RetryPolicy
 from .runner import Runner
 from .settings import (
@@ -75,6 +81,7 @@ from .settings import (
     parse_api_key,
     parse_api_url,
 )
+from .worker import JobQueue, Worker
 
 __all__ = [
     "REGISTRY",
@@ -87,8 +94,12 @@ __all__ = [
     "ActionLog",
     "ActionSpec",
     "ActionType",
+    "AlreadyReplayed",
     "ApiError",
     "Attempt",
+    "AuditEvent",
+    "AuditKind",
+    "AuditLog",
     "AuthError",
     "Automation",
     "Catalog",
@@ -97,14 +108,18 @@ __all__ = [
     "ClaimBusy",
     "ClaimKey",
     "Claims",
+    "Cleanup",
     "ConnectFailed",
     "ConnectionLost",
     "ConnectorError",
     "Console",
     "Contact",
+    "Cursor",
     "Database",
     "ErrorBehaviour",
     "Exchange",
+    "ExportFormat",
+    "Facets",
     "Field",
     "FieldMapping",
     "FormInput",
@@ -112,6 +127,8 @@ __all__ = [
     "InputError",
     "InputKind",
     "Interaction",
+    "JobQueue",
+    "JobState",
     "LogFilter",
     "LogPage",
     "NotFoundError",
@@ -124,12 +141,17 @@ __all__ = [
     "RateLimitedError",
     "Reason",
     "RedirectError",
+    "ReplayJob",
+    "ReplayJobs",
+    "ReplayPlan",
     "RequestBudget",
     "RequestRejected",
     "RetryPolicy",
     "Run",
     "RunStatus",
     "Runner",
+    "RunsPage",
+    "SearchError",
     "ServerError",
     "SettingsError",
     "SettingsStore",
@@ -138,13 +160,16 @@ __all__ = [
     "Status",
     "StorageError",
     "Tag",
+    "TimeRange",
     "UnexpectedResponse",
     "UnreachableError",
     "User",
     "ValidationError",
+    "Worker",
     "custom_field_target",
     "mask_key",
     "parse_api_key",
     "parse_api_url",
+    "plan_replay",
     "validate_form",
 ]

@@ -15,20 +15,27 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .actions import REGISTRY
 from .console import Console
 from .contact import mapping_lines
 from .errors import ConnectorError, InputError, SettingsError
-from .log import LogFilter
+from .jobs import JobState, ReplayJobs
+from .log_export import ExportFormat
+from .log_export import write as write_export
+from .log_query import LogFilter, TimeRange
 from .models import ActionType, CatalogKind, InputKind, Interaction
 from .prompts import ActionConfig, FormInput, Prompt
 from .records import Run, RunStatus, SimulatedUser, Status
+from .retention import count_older, cutoff_for, vacuum
 from .settings import AccountSettings
+from .worker import JobQueue, Worker
 
 __all__ = ["main"]
 
@@ -89,15 +96,117 @@ def _parser() -> argparse.ArgumentParser:
     action.add_argument("--dry-run", action="store_true", help="check and plan, send nothing")
     action.add_argument("--json", action="store_true", help="print the run as JSON")
 
-    log = commands.add_parser("log", help="print recent action log rows, newest first")
-    log.add_argument("--status", choices=[s.value for s in Status])
+    log = commands.add_parser("log", help="print action log rows, newest first")
+    _filter_arguments(log)
     log.add_argument("--limit", type=int, default=20)
     log.add_argument("--json", action="store_true", help="print a JSON array")
 
-    runs = commands.add_parser("runs", help="print recent runs (one interaction each)")
+    runs = commands.add_parser("runs", help="print runs (one interaction each), newest first")
+    _filter_arguments(runs)
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="print a JSON array")
+
+    export = commands.add_parser("export", help="write the filtered log as CSV or JSON Lines")
+    export.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    _filter_arguments(export)
+
+    replay = commands.add_parser(
+        "replay",
+        help="replay failed, interrupted or unknown actions (the given rows, or all matching)",
+    )
+    replay.add_argument(
+        "--row", type=int, action="append", default=[], metavar="ID", help="a log row id"
+    )
+    _filter_arguments(replay)
+    replay.add_argument("--dry-run", action="store_true", help="check and plan, send nothing")
+    replay.add_argument(
+        "--background", action="store_true", help="queue it for a worker and return at once"
+    )
+    replay.add_argument("--json", action="store_true", help="print the job as JSON")
+
+    jobs = commands.add_parser("jobs", help="list replay jobs, or cancel or resume one")
+    jobs.add_argument("--cancel", metavar="JOB", help="stop this job after its current run")
+    jobs.add_argument("--resume", metavar="JOB", help="run this stopped job to the end here")
+    jobs.add_argument("--json", action="store_true", help="print a JSON array")
+
+    worker = commands.add_parser("worker", help="run queued replay jobs until interrupted")
+    worker.add_argument(
+        "--exit-when-idle",
+        type=float,
+        metavar="SECONDS",
+        help="stop once no job has been active for this long",
+    )
+
+    retention = commands.add_parser("retention", help="delete log rows older than N days")
+    retention.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    retention.add_argument("--yes", action="store_true", help="delete (without it: count only)")
+    retention.add_argument("--vacuum", action="store_true", help="then give the space back")
+    retention.add_argument("--json", action="store_true", help="print a JSON object")
     return parser
+
+
+def _filter_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters (repeat a flag for several values)")
+    group.add_argument("--last", metavar="SPAN", help="e.g. 30m, 24h, 7d: a relative range")
+    group.add_argument("--since", metavar="DATE", help="ISO date or time (UTC)")
+    group.add_argument("--until", metavar="DATE", help="ISO date or time (UTC), excluded")
+    group.add_argument("--status", action="append", choices=[s.value for s in Status])
+    group.add_argument("--action", action="append", choices=[t.value for t in ActionType])
+    group.add_argument("--prompt-id", type=int, action="append", metavar="ID")
+    group.add_argument("--interaction", action="append", choices=[i.value for i in Interaction])
+    group.add_argument("--account", action="append", metavar="LABEL", help="sandbox or a host")
+    group.add_argument("--operator", action="append", metavar="NAME")
+    group.add_argument("--source", action="append", metavar="NAME", help="simulator, cli, replay")
+    group.add_argument("--search", default="", metavar="TEXT", help="words in email/target/error")
+    group.add_argument("--email", default="", help="one contact's email, exactly")
+    group.add_argument("--run", default="", metavar="RUN_ID")
+
+
+def _log_filter(args: argparse.Namespace, **extra: Any) -> LogFilter:
+    return LogFilter(
+        time=_time_range(args.last, args.since, args.until),
+        statuses=tuple(args.status or ()),
+        action_types=tuple(args.action or ()),
+        prompt_ids=tuple(args.prompt_id or ()),
+        interactions=tuple(args.interaction or ()),
+        accounts=tuple(args.account or ()),
+        operators=tuple(args.operator or ()),
+        sources=tuple(args.source or ()),
+        text=args.search,
+        email=args.email,
+        run_id=args.run,
+        **extra,
+    )
+
+
+_SPAN = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_SPAN_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _time_range(last: str | None, since: str | None, until: str | None) -> TimeRange:
+    if last:
+        if since or until:
+            raise _Refused("Use --last or --since/--until, not both.")
+        found = _SPAN.match(last)
+        if not found:
+            raise _Refused(f"--last takes a number and a unit (30m, 24h, 7d, 2w), not “{last}”.")
+        unit = _SPAN_UNIT[found.group(2).lower()]
+        return TimeRange(last=timedelta(**{unit: int(found.group(1))}))
+    return TimeRange(since=_moment(since, "--since"), until=_moment(until, "--until"))
+
+
+def _moment(text: str | None, flag: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _Refused(
+            f"{flag} takes an ISO date or time such as 2026-11-01 or 2026-11-01T09:30, "
+            f"not “{text}”."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _print_json(value: Any) -> None:
@@ -251,25 +360,26 @@ def _report(run: Run, as_json: bool, *, labels: list[str]) -> int:
 
 
 def _log(console: Console, args: argparse.Namespace) -> int:
-    filters = LogFilter(statuses=(args.status,) if args.status else ())
-    rows = console.log.page(filters, limit=max(1, args.limit)).rows
+    rows = console.log.page(_log_filter(args), limit=max(1, args.limit)).rows
     if args.json:
         for row in rows:
-            for key in ("request", "response", "planned", "checks", "tries", "evidence"):
+            for key in ("request", "response", "planned", "checks", "tries", "evidence", "action"):
                 row[key] = json.loads(row[key]) if row.get(key) else None
         _print_json(rows)
         return OK
     for row in rows:
         target = row["target_name"] or row["target_id"] or ""
+        retry = f"  retry of #{row['retry_of']}" if row.get("retry_of") else ""
         print(
-            f"{row['created_at']}  {row['status']:<11} {row['action_type']:<18} "
-            f"{target[:28]:<28} {row['contact_email'] or '-'}"
+            f"#{row['id']:<7} {row['created_at']}  {row['status']:<11} {row['action_type']:<22} "
+            f"{target[:24]:<24} {row['contact_email'] or '-'}  [{row['account']}, "
+            f"{row['source']}]{retry}"
         )
     return OK
 
 
 def _runs(console: Console, args: argparse.Namespace) -> int:
-    runs = console.log.runs(limit=max(1, args.limit))
+    runs = console.log.runs_page(_log_filter(args), limit=max(1, args.limit)).runs
     if args.json:
         _print_json([run.to_dict() for run in runs])
         return OK
@@ -277,8 +387,140 @@ def _runs(console: Console, args: argparse.Namespace) -> int:
         print(
             f"{run.started_at}  {run.status.value:<11} {run.interaction.value:<16} "
             f"{run.prompt_name[:28]:<28} {run.contact_email or run.user.user_id or '-'}  "
-            f"{run.run_id}"
+            f"{run.run_id}  [{run.account}, {run.source}]"
         )
+    return OK
+
+
+def _export(console: Console, args: argparse.Namespace) -> int:
+    fmt = ExportFormat(args.format)
+    rows = console.log.iter_rows(_log_filter(args))
+    if not args.output:
+        count = write_export(rows, fmt, sys.stdout)
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = write_export(rows, fmt, out)
+        except OSError as exc:
+            raise _Refused(f"Can't write {args.output}: {exc.strerror or exc}.") from None
+    where = f" to {args.output}" if args.output else ""
+    print(f"Exported {count:,} rows as {fmt.value}{where}.", file=sys.stderr)
+    return OK
+
+
+def _replay(console: Console, args: argparse.Namespace) -> int:
+    account = _account(console)
+    if args.row:
+        rows = list(args.row)
+        description = "rows " + ", ".join(f"#{r}" for r in rows)
+    else:
+        filters = _log_filter(args, replayable=True)
+        rows = console.log.ids(filters)
+        description = f"replayable actions: {filters.describe()}"
+    if not rows:
+        print(
+            "Nothing to replay: no failed, interrupted or unknown action matches.", file=sys.stderr
+        )
+        if args.json:
+            _print_json({"account": account.label, "job": None})
+        return OK
+    job = ReplayJobs(console.db).create(
+        rows,
+        account=account.label,
+        description=description,
+        operator=_operator(),
+        source="cli",
+        dry_run=args.dry_run,
+    )
+    print(f"Replay job {job.job_id}: {job.total} rows ({description}).", file=sys.stderr)
+    if args.background:
+        JobQueue(console.db.path).enqueue(job.job_id)
+        print(
+            "Queued: a worker runs it (the dashboard, or python -m connector worker). "
+            "Follow it with python -m connector jobs.",
+            file=sys.stderr,
+        )
+        if args.json:
+            _print_json({"account": account.label, "job": job.to_dict()})
+        return OK
+    return _run_job(console, job.job_id, args.json)
+
+
+def _run_job(console: Console, job_id: str, as_json: bool) -> int:
+    def progress(run: Run) -> None:
+        for attempt in run.attempts:
+            if attempt.retry_of is None:
+                continue
+            line = f"  #{attempt.retry_of} -> #{attempt.log_id}: {attempt.status.value}"
+            print(line + (f": {attempt.reason}" if attempt.reason else ""), file=sys.stderr)
+
+    job = ReplayJobs(console.db).run(job_id, console, on_run=progress)
+    if job.state is JobState.RUNNING:
+        raise ConnectorError(f"Replay job {job_id} is running in another process.")
+    for item in ReplayJobs(console.db).items(job_id):
+        if item["state"] == "refused":
+            print(f"  #{item['row_id']} not replayed: {item['note']}", file=sys.stderr)
+    if as_json:
+        _print_json({"account": job.account, "job": job.to_dict()})
+    else:
+        print(f"Replay job {job.job_id} {job.state.value}: {job.summary()}")
+        if job.error:
+            print(job.error, file=sys.stderr)
+    bad = {"failed", "unknown", "interrupted", "refused", "queued", "pending"}
+    failed = job.state is not JobState.DONE or any(job.counts.get(k) for k in bad)
+    return FAILED if failed else OK
+
+
+def _jobs(console: Console, args: argparse.Namespace) -> int:
+    jobs = ReplayJobs(console.db)
+    if args.cancel:
+        job = jobs.cancel(args.cancel)
+        print(f"Replay job {job.job_id}: {job.state.value}.")
+        return OK
+    if args.resume:
+        _account(console)
+        return _run_job(console, args.resume, args.json)
+    listed = jobs.recent(50)
+    if args.json:
+        _print_json([job.to_dict() for job in listed])
+        return OK
+    for job in listed:
+        print(
+            f"{job.job_id}  {job.state.value:<10} {job.created_at}  {job.summary()}  "
+            f"[{job.account}] {job.description}"
+        )
+    return OK
+
+
+def _worker(console: Console, args: argparse.Namespace) -> int:
+    print(f"Worker for {console.db.path}: running replay jobs (Ctrl-C stops).", file=sys.stderr)
+    Worker(console).run(exit_when_idle=args.exit_when_idle)
+    return OK
+
+
+def _retention(console: Console, args: argparse.Namespace) -> int:
+    try:
+        cutoff = cutoff_for(args.older_than)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+    found = count_older(console.db, cutoff)
+    if not args.yes:
+        if args.json:
+            _print_json({"deleted": False, **found.to_dict()})
+        else:
+            print(f"Would delete {found.sentence()}. Run again with --yes to delete them.")
+        return OK
+    done = console.delete_log_older(cutoff, operator=_operator(), source="cli")
+    result: dict[str, Any] = {"deleted": True, **done.to_dict()}
+    if args.vacuum:
+        before, after = vacuum(console.db)
+        result.update(size_before=before, size_after=after)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"Deleted {done.sentence()}.")
+        if args.vacuum:
+            print(f"Data file: {before:,} bytes before VACUUM, {result['size_after']:,} after.")
     return OK
 
 
@@ -307,6 +549,11 @@ _COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
     "action": _action,
     "log": _log,
     "runs": _runs,
+    "export": _export,
+    "replay": _replay,
+    "jobs": _jobs,
+    "worker": _worker,
+    "retention": _retention,
 }
 
 

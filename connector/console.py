@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .audit import AuditKind, AuditLog, account_snapshot
 from .budget import RequestBudget
 from .catalog import Catalog, RefreshProgress
 from .claims import Claims
@@ -23,15 +24,18 @@ from .db import BUSY_TIMEOUT_SECONDS, Database
 from .demo import demo_prompts
 from .errors import InputError, SettingsError
 from .forms import sample_form
+from .jobs import ReplayJob, ReplayJobs
 from .log import ActionLog
 from .models import CatalogKind, Interaction, User
 from .prompt_store import PromptStore
 from .prompts import Prompt
 from .records import Run, SimulatedUser
+from .retention import Cleanup, count_older, delete_older
 from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox
 from .settings import AccountSettings, SettingsStore, env_number, parse_api_key, parse_api_url
+from .worker import JobQueue
 
 __all__ = ["DEFAULT_DB", "DEMO_SEEDED", "Console"]
 
@@ -71,6 +75,8 @@ class Console:
         self.log = ActionLog(self.db, sleep=sleep)
         self.catalog = Catalog(self.db)
         self.claims = Claims(self.db)
+        self.audit = AuditLog(self.db)
+        self.jobs = ReplayJobs(self.db)
         self._sandbox = sandbox
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AcClient] = {}
@@ -142,20 +148,141 @@ class Console:
         with self._new_client(account) as client:
             return client.me()
 
-    def save_account(self, api_url: str, api_key: str) -> User:
-        """Check the account live, then save it; nothing is saved when the check fails."""
+    def save_account(
+        self, api_url: str, api_key: str, *, operator: str = "", source: str = "setup"
+    ) -> User:
+        """Check the account live, then save it; nothing is saved when the check fails. The
+        audit trail gets the URL and the masked key, never the key."""
         user = self.check(api_url, api_key)
-        self.settings.save(api_url, api_key)
+        before = self._saved_account()
+        url, key = self.settings.save(api_url, api_key)
+        after = account_snapshot(url, key)
+        self.audit.record(
+            AuditKind.ACCOUNT_SAVED,
+            after["host"],
+            before=before,
+            after=after,
+            operator=operator,
+            source=source,
+            secrets=(key, api_key),
+        )
         return user
 
-    def use_sandbox(self) -> None:
+    def use_sandbox(self, *, operator: str = "", source: str = "setup") -> None:
+        """Forget the saved account: the console goes back to the sandbox."""
+        before = self._saved_account()
         self.settings.clear()
+        self.audit.record(
+            AuditKind.ACCOUNT_SWITCHED,
+            "sandbox",
+            before=before,
+            after={"account": "sandbox"},
+            operator=operator,
+            source=source,
+        )
 
-    def reset_sandbox(self) -> None:
+    def reset_sandbox(self, *, operator: str = "", source: str = "setup") -> None:
         self.sandbox.reset()
         self.catalog.clear("sandbox")
+        self.audit.record(
+            AuditKind.SANDBOX_RESET,
+            "sandbox",
+            before=None,
+            after={"sandbox": "seeded demo account", "catalog": "cleared"},
+            operator=operator,
+            source=source,
+        )
+
+    def _saved_account(self) -> dict[str, str] | None:
+        saved = self.settings.saved()
+        return account_snapshot(*saved) if saved else None
+
+    # -- prompts ----------------------------------------------------------------------------------
+
+    def save_prompt(self, prompt: Prompt, *, operator: str = "", source: str = "prompts") -> Prompt:
+        """Create (no id) or update the prompt, and record which, with what changed."""
+        edited = prompt.id is not None
+        before = self.prompts.get(prompt.id) if prompt.id is not None else None
+        saved = self.prompts.save(prompt)
+        self.audit.record(
+            AuditKind.PROMPT_EDITED if edited else AuditKind.PROMPT_CREATED,
+            saved.name,
+            before=before.to_dict() if before is not None else None,
+            after=saved.to_dict(),
+            operator=operator,
+            source=source,
+        )
+        return saved
+
+    def duplicate_prompt(
+        self, prompt_id: int, *, operator: str = "", source: str = "prompts"
+    ) -> Prompt:
+        """A copy of the stored prompt under a free name, recorded as created."""
+        copy = self.prompts.duplicate(prompt_id)
+        self.audit.record(
+            AuditKind.PROMPT_CREATED,
+            copy.name,
+            before=None,
+            after=copy.to_dict(),
+            operator=operator,
+            source=source,
+        )
+        return copy
+
+    def delete_prompt(self, prompt_id: int, *, operator: str = "", source: str = "prompts") -> None:
+        """Delete the prompt (its rows in the action log are kept); the event keeps what it was.
+        Nothing is recorded when it was already gone."""
+        before = self.prompts.get(prompt_id)
+        self.prompts.delete(prompt_id)
+        if before is None:
+            return
+        self.audit.record(
+            AuditKind.PROMPT_DELETED,
+            before.name,
+            before=before.to_dict(),
+            after=None,
+            operator=operator,
+            source=source,
+        )
+
+    def delete_log_older(
+        self, cutoff: str, *, operator: str = "", source: str = "action_log"
+    ) -> Cleanup:
+        """Delete the log rows from before ``cutoff`` (UTC ISO) and record who did it."""
+        before = count_older(self.db, cutoff)
+        done = delete_older(self.db, cutoff)
+        self.audit.record(
+            AuditKind.LOG_RETENTION,
+            f"rows before {cutoff[:10]}",
+            before={"action rows": before.actions, "runs": before.runs},
+            after={"action rows deleted": done.actions, "runs deleted": done.runs},
+            operator=operator,
+            source=source,
+        )
+        return done
 
     # -- work -----------------------------------------------------------------------------------
+
+    def start_replay(
+        self,
+        row_ids: list[int],
+        *,
+        description: str,
+        operator: str = "",
+        source: str = "action_log",
+        dry_run: bool = False,
+    ) -> ReplayJob:
+        """Queue a replay of ``row_ids`` on the account in effect for a worker to run."""
+        job = self.jobs.create(
+            row_ids,
+            account=self.account().label,
+            description=description,
+            operator=operator,
+            source=source,
+            dry_run=dry_run,
+        )
+        JobQueue(self.db.path).enqueue(job.job_id)
+        return job
 
     def runner(
         self,

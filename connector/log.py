@@ -10,15 +10,16 @@ refused input) and ``action_log`` (one ``Attempt``: plan, checks, tries, outcome
 * When an outcome cannot be written (lock held too long, disk full) the write is retried; if it
   still fails, the record says so (``unrecorded``) for the page and the CLI to show, and the
   write waits in an outbox that every later write tries first.
-* Requests and responses are stored redacted (the client never puts the key in them). Pages are
-  keyset-paginated on ``id`` (newest first): an OFFSET deep into a big log costs a scan, a keyset
-  page an index seek.
+* Requests and responses are stored redacted (the client never puts the key in them).
+* A replay is a new row pointing at the one it retries (``retry_of``); the check that no other
+  replay of that row succeeded or is under way happens in the same transaction that writes the
+  replay's row, so two operators (or a job and a CLI) never replay one row twice.
+
+What the reads ask is built by ``log_query``: keyset pages, counts, search.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import threading
 import time
@@ -29,8 +30,9 @@ from typing import Any
 
 from .actions import REGISTRY
 from .db import Database
-from .errors import StorageError
-from .models import ActionType, Interaction
+from .errors import ConnectorError, StorageError
+from .log_query import EVERYTHING, Cursor, LogFilter, LogQuery
+from .models import ActionType, ErrorBehaviour, Interaction
 from .owner import Owner
 from .records import (
     Attempt,
@@ -44,7 +46,7 @@ from .records import (
     utc_now,
 )
 
-__all__ = ["EXPORT_COLUMNS", "ActionLog", "LogFilter", "LogPage"]
+__all__ = ["ActionLog", "AlreadyReplayed", "Facets", "LogPage", "RunsPage"]
 
 _INTERRUPTED = (
     "The console process running this action ({owner}) ended before it finished; whether "
@@ -52,84 +54,45 @@ _INTERRUPTED = (
 )
 
 
-@dataclass(frozen=True)
-class LogFilter:
-    since: datetime | None = None
-    until: datetime | None = None
-    statuses: tuple[str, ...] = ()
-    action_types: tuple[str, ...] = ()
-    prompt_ids: tuple[int, ...] = ()
-    interactions: tuple[str, ...] = ()
-    email: str = ""
-    run_id: str = ""
+@dataclass
+class LogPage:
+    """One page of action rows, newest first."""
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if self.since:
-            clauses.append("created_at >= ?")
-            args.append(_iso(self.since))
-        if self.until:
-            clauses.append("created_at < ?")
-            args.append(_iso(self.until))
-        for column, values in (
-            ("status", self.statuses),
-            ("action_type", self.action_types),
-            ("prompt_id", self.prompt_ids),
-            ("interaction", self.interactions),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-                args.extend(values)
-        if self.email.strip():
-            clauses.append("contact_email LIKE ? ESCAPE '\\'")
-            args.append(f"%{_escape_like(self.email.strip().lower())}%")
-        if self.run_id:
-            clauses.append("run_id = ?")
-            args.append(self.run_id)
-        return (" AND ".join(clauses) or "1 = 1"), args
+    rows: list[dict[str, Any]]
+    next_cursor: Cursor | None = None  # where the next (older) page starts; None: last page
 
 
 @dataclass
-class LogPage:
-    rows: list[dict[str, Any]]
-    # Pass as ``before_id`` for the next (older) page; None on the last page.
-    next_before_id: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+class RunsPage:
+    """One page of runs, newest first, each with its attempts."""
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+    runs: list[Run]
+    next_cursor: Cursor | None = None
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "created_at",
-    "finished_at",
-    "run_id",
-    "prompt_id",
-    "prompt_name",
-    "interaction",
-    "position",
-    "action_type",
-    "target_id",
-    "target_name",
-    "contact_email",
-    "contact_id",
-    "status",
-    "reason_code",
-    "http_status",
-    "attempts",
-    "duration_ms",
-    "error",
-    "last_error",
-    "operator",
-    "source",
-    "account",
-    "request",
-    "response",
-)
-_JSON_COLUMNS = ("request", "response", "planned", "checks", "tries", "evidence")
+@dataclass(frozen=True)
+class Facets:
+    """The values the log holds for the filters that are not fixed lists: what to offer."""
+
+    accounts: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    prompts: dict[int, str] = field(default_factory=dict)  # id -> latest name in the log
+
+
+class AlreadyReplayed(ConnectorError):
+    """The row has a replay that succeeded, was skipped, is running or is in doubt."""
+
+    def __init__(self, row_id: int, replay_id: int, status: str) -> None:
+        self.replay_id = replay_id
+        super().__init__(
+            f"Not replayed: entry #{row_id} was already replayed as #{replay_id} ({status}). "
+            "A replay never repeats an action; replay the newest entry of the chain instead."
+        )
+
+
+_JSON_COLUMNS = ("request", "response", "planned", "checks", "tries", "evidence", "action")
+_REPLAY_BLOCKERS = ("pending", "succeeded", "skipped", "unknown")
 
 
 class ActionLog:
@@ -203,6 +166,8 @@ class ActionLog:
         attempt.started_at = attempt.started_at or utc_now()
         self._flush_outbox()
         with self._db.write() as db:
+            if attempt.retry_of is not None:
+                _refuse_second_replay(db, attempt.retry_of)
             attempt.log_id = _insert(db, "action_log", _attempt_row(attempt, run))
 
     def finish(self, attempt: Attempt, run: Run) -> None:
@@ -299,40 +264,111 @@ class ActionLog:
     # -- reading --------------------------------------------------------------------------------
 
     def page(
-        self, filters: LogFilter = LogFilter(), *, limit: int = 50, before_id: int | None = None
+        self,
+        filters: LogFilter = EVERYTHING,
+        *,
+        limit: int = 50,
+        cursor: Cursor | None = None,
+        now: datetime | None = None,
     ) -> LogPage:
+        """Action rows matching ``filters``, newest first, after ``cursor``."""
         self.recover_interrupted()
-        where, args = filters.where()
-        if before_id is not None:
-            where, args = f"({where}) AND id < ?", [*args, before_id]
+        self._db.keep_statistics()
+        sql, args = LogQuery(filters, now).page(cursor, limit)
         with self._db.read() as db:
-            rows = [
-                dict(r)
-                for r in db.table("action_log").rows_where(
-                    where, args, order_by="id DESC", limit=limit + 1
-                )
-            ]
+            rows = [dict(r) for r in db.query(sql, args)]
         more = len(rows) > limit
         rows = rows[:limit]
-        return LogPage(
-            rows=rows,
-            next_before_id=rows[-1]["id"] if more and rows else None,
-            counts=self.counts(filters),
-        )
+        last = rows[-1] if more and rows else None
+        return LogPage(rows, Cursor(last["created_at"], last["id"]) if last else None)
 
-    def counts(self, filters: LogFilter = LogFilter()) -> dict[str, int]:
-        where, args = filters.where()
+    def counts(
+        self, filters: LogFilter = EVERYTHING, *, now: datetime | None = None
+    ) -> dict[str, int]:
+        """How many matching rows have each status."""
+        sql, args = LogQuery(filters, now).counts()
         with self._db.read() as db:
-            result = db.execute(
-                f"SELECT status, count(*) FROM action_log WHERE {where} GROUP BY status", args
-            ).fetchall()
-        return {status: n for status, n in result}
+            return {status: n for status, n in db.execute(sql, args).fetchall()}
+
+    def total(self, filters: LogFilter = EVERYTHING) -> int:
+        return sum(self.counts(filters).values())
+
+    def ids(self, filters: LogFilter, *, now: datetime | None = None) -> list[int]:
+        """Every matching row id, oldest first."""
+        sql, args = LogQuery(filters, now).ids()
+        with self._db.read() as db:
+            return [row_id for (row_id,) in db.execute(sql, args).fetchall()]
+
+    def explain(self, filters: LogFilter, *, runs: bool = False) -> list[str]:
+        """The query plan of a page for ``filters`` (tests check that every filter the page
+        offers is an index walk)."""
+        query = LogQuery(filters)
+        sql, args = query.runs(None, 50) if runs else query.page(None, 50)
+        with self._db.read() as db:
+            return [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", args).fetchall()]
+
+    def runs_page(
+        self,
+        filters: LogFilter = EVERYTHING,
+        *,
+        limit: int = 50,
+        cursor: Cursor | None = None,
+        now: datetime | None = None,
+    ) -> RunsPage:
+        """Runs matching ``filters`` (an action filter keeps runs with such an action), newest
+        first, each with its attempts in the order they were logged."""
+        self.recover_interrupted()
+        sql, args = LogQuery(filters, now).runs(cursor, limit)
+        with self._db.read() as db:
+            rows = [dict(r) for r in db.query(sql, args)]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            attempts = _attempts_of(db, [r["run_id"] for r in rows])
+        runs = []
+        for row in rows:
+            run = _run_from(row)
+            run.attempts = attempts.get(run.run_id, [])
+            runs.append(run)
+        last = rows[-1] if more and rows else None
+        return RunsPage(runs, Cursor(last["started_at"], last["row_key"]) if last else None)
+
+    def runs(self, *, limit: int = 50) -> list[Run]:
+        """The most recent runs, newest first, with their attempts."""
+        return self.runs_page(limit=limit).runs
+
+    def contact_history(self, email: str, *, limit: int = 200) -> RunsPage:
+        """Every run for one contact email, newest first, across prompts and accounts."""
+        return self.runs_page(LogFilter(email=email), limit=limit)
+
+    def facets(self) -> Facets:
+        """The accounts, operators, sources and prompts the log holds, each read with a
+        skip-scan of its index (a few lookups per distinct value, not a pass over the log);
+        a deleted prompt keeps the last name it was logged under."""
+        with self._db.read() as db:
+            values = {
+                column: tuple(v for v in _distinct(db, column) if v is not None)
+                for column in ("account", "operator", "source", "prompt_id")
+            }
+            prompts = {}
+            for prompt_id in values["prompt_id"]:
+                row = db.execute(
+                    "SELECT prompt_name FROM action_log WHERE prompt_id = ? "
+                    "ORDER BY created_at DESC LIMIT 1",
+                    [prompt_id],
+                ).fetchone()
+                prompts[int(prompt_id)] = (row[0] if row else "") or f"#{prompt_id}"
+        return Facets(
+            accounts=tuple(str(v) for v in values["account"] if v),
+            operators=tuple(str(v) for v in values["operator"]),
+            sources=tuple(str(v) for v in values["source"] if v),
+            prompts=prompts,
+        )
 
     def get(self, row_id: int) -> dict[str, Any] | None:
         """One row with its JSON columns parsed."""
         self.recover_interrupted()
         with self._db.read() as db:
-            rows = list(db.table("action_log").rows_where("id = ?", [row_id]))
+            rows = list(db.query("SELECT * FROM action_log WHERE id = ?", [row_id]))
         return _parsed(rows[0]) if rows else None
 
     def attempt(self, row_id: int) -> Attempt | None:
@@ -340,46 +376,99 @@ class ActionLog:
         row = self.get(row_id)
         return _attempt_from(row) if row else None
 
+    def retries(self, row_id: int) -> list[dict[str, Any]]:
+        """The rows that replayed ``row_id``, oldest first (``retry_of`` the other way)."""
+        with self._db.read() as db:
+            return [
+                dict(r)
+                for r in db.query(
+                    "SELECT id, status, created_at, operator, source FROM action_log "
+                    "WHERE retry_of = ? ORDER BY id",
+                    [row_id],
+                )
+            ]
+
+    def replays_of(self, row_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+        """For each of ``row_ids``, its replays (id, status), oldest first; dry runs left out
+        (they changed nothing). One indexed query for a whole page."""
+        found: dict[int, list[tuple[int, str]]] = {}
+        if not row_ids:
+            return found
+        marks = ", ".join("?" * len(row_ids))
+        with self._db.read() as db:
+            for retry_of, row_id, status in db.execute(
+                f"SELECT retry_of, id, status FROM action_log WHERE retry_of IN ({marks}) "
+                "AND status != 'dry_run' ORDER BY id",
+                row_ids,
+            ).fetchall():
+                found.setdefault(int(retry_of), []).append((int(row_id), str(status)))
+        return found
+
     def run(self, run_id: str) -> Run | None:
         """A run with its attempts in the order they were logged."""
         self.recover_interrupted()
         with self._db.read() as db:
-            found = list(db.table("runs").rows_where("run_id = ?", [run_id]))
-            rows = list(db.table("action_log").rows_where("run_id = ?", [run_id], order_by="id"))
+            found = list(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
+            attempts = _attempts_of(db, [run_id])
         if not found:
             return None
         run = _run_from(found[0])
-        run.attempts = [_attempt_from(_parsed(row)) for row in rows]
+        run.attempts = attempts.get(run_id, [])
         return run
-
-    def runs(self, *, limit: int = 50, before: str | None = None) -> list[Run]:
-        """Recent runs, newest first, without their attempts (``run()`` has them)."""
-        self.recover_interrupted()
-        where, args = ("started_at < ?", [before]) if before else ("1 = 1", [])
-        with self._db.read() as db:
-            rows = db.table("runs").rows_where(where, args, order_by="started_at DESC", limit=limit)
-            return [_run_from(row) for row in rows]
 
     def rows_of_run(self, run_id: str) -> list[dict[str, Any]]:
         with self._db.read() as db:
             return [
                 dict(r)
-                for r in db.table("action_log").rows_where("run_id = ?", [run_id], order_by="id")
+                for r in db.query("SELECT * FROM action_log WHERE run_id = ? ORDER BY id", [run_id])
             ]
 
-    def iter_rows(self, filters: LogFilter = LogFilter()) -> Iterator[dict[str, Any]]:
-        where, args = filters.where()
-        with self._db.read() as db:
-            yield from db.table("action_log").rows_where(where, args, order_by="id DESC")
+    def iter_rows(
+        self, filters: LogFilter = EVERYTHING, *, chunk: int = 2000
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching row, newest first, read ``chunk`` rows at a time (each chunk its own
+        short read, so an export of millions neither holds a snapshot nor the whole set)."""
+        cursor: Cursor | None = None
+        now = datetime.now(UTC)  # one "now" for the whole export: a relative range holds still
+        while True:
+            page = self.page(filters, limit=chunk, cursor=cursor, now=now)
+            yield from page.rows
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
-    def export_csv(self, filters: LogFilter = LogFilter()) -> str:
-        """The filtered rows as CSV (newest first), request/response as JSON."""
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in self.iter_rows(filters):
-            writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in EXPORT_COLUMNS})
-        return out.getvalue()
+
+def _refuse_second_replay(db: Any, row_id: int) -> None:
+    marks = ", ".join("?" * len(_REPLAY_BLOCKERS))
+    found = db.execute(
+        f"SELECT id, status FROM action_log WHERE retry_of = ? AND status IN ({marks}) "
+        "ORDER BY id LIMIT 1",
+        [row_id, *_REPLAY_BLOCKERS],
+    ).fetchone()
+    if found:
+        raise AlreadyReplayed(row_id, int(found[0]), str(found[1]))
+
+
+def _distinct(db: Any, column: str) -> list[Any]:
+    """Distinct values of an indexed column by a loose index scan: one seek per value."""
+    rows = db.execute(
+        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM action_log UNION ALL "
+        f"SELECT (SELECT min({column}) FROM action_log WHERE {column} > v.x) FROM v "
+        "WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _attempts_of(db: Any, run_ids: list[str]) -> dict[str, list[Attempt]]:
+    found: dict[str, list[Attempt]] = {run_id: [] for run_id in run_ids}
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in db.query(
+            f"SELECT * FROM action_log WHERE run_id IN ({marks}) ORDER BY id", chunk
+        ):
+            found[row["run_id"]].append(_attempt_from(_parsed(dict(row))))
+    return found
 
 
 # -- rows <-> records -------------------------------------------------------------------------
@@ -415,6 +504,8 @@ def _run_row(run: Run) -> dict[str, Any]:
         "inputs": _dump(run.inputs),
         "input_errors": _dump({str(k): v for k, v in run.input_errors.items()}),
         "dry_run": int(run.dry_run),
+        "contact": _dump({"payload": run.contact, "mapped": run.mapped}),
+        "job_id": run.job_id or None,
         "status": run.status.value,
         "contact_email": run.contact_email,
         "contact_id": run.contact_id,
@@ -428,6 +519,7 @@ def _run_row(run: Run) -> dict[str, Any]:
 
 def _run_from(row: dict[str, Any]) -> Run:
     errors = json.loads(row.get("input_errors") or "{}")
+    contact = json.loads(row.get("contact") or "{}")
     return Run(
         run_id=row["run_id"],
         prompt_id=row.get("prompt_id"),
@@ -440,6 +532,9 @@ def _run_from(row: dict[str, Any]) -> Run:
         account=row.get("account") or "",
         inputs=json.loads(row.get("inputs") or "[]"),
         input_errors={int(k): v for k, v in errors.items()},
+        contact=contact.get("payload") or {},
+        mapped=contact.get("mapped") or {},
+        job_id=row.get("job_id") or "",
         status=RunStatus(row["status"]),
         contact_email=row.get("contact_email") or "",
         contact_id=row.get("contact_id") or "",
@@ -481,6 +576,15 @@ def _attempt_row(attempt: Attempt, run: Run) -> dict[str, Any]:
         "checks": _dump([c.to_dict() for c in attempt.checks]),
         "tries": _dump([t.to_dict() for t in attempt.tries]),
         "evidence": _dump(attempt.evidence.to_dict() if attempt.evidence else None),
+        "retry_of": attempt.retry_of,
+        "job_id": attempt.job_id or None,
+        "action": _dump(
+            {
+                "type": attempt.action_type.value,
+                "params": attempt.params,
+                "on_error": attempt.on_error.value,
+            }
+        ),
     }
 
 
@@ -494,6 +598,7 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any]:
 def _attempt_from(row: dict[str, Any]) -> Attempt:
     action_type = ActionType(row["action_type"])
     evidence = row.get("evidence")
+    action = row.get("action") or _action_before_m011(action_type, row)
     return Attempt(
         run_id=row["run_id"],
         position=int(row.get("position") or 0),
@@ -501,6 +606,8 @@ def _attempt_from(row: dict[str, Any]) -> Attempt:
         label=REGISTRY[action_type].label,
         target_id=row.get("target_id") or "",
         target_name=row.get("target_name") or "",
+        params=dict(action.get("params") or {}),
+        on_error=ErrorBehaviour(action.get("on_error") or ErrorBehaviour.STOP),
         implicit=int(row.get("position") or 0) == 0 and action_type is ActionType.ADD_CONTACT,
         planned=row.get("planned"),
         checks=[Check.from_dict(c) for c in row.get("checks") or []],
@@ -515,14 +622,17 @@ def _attempt_from(row: dict[str, Any]) -> Attempt:
         finished_at=row.get("finished_at") or "",
         duration_ms=float(row.get("duration_ms") or 0.0),
         log_id=row.get("id"),
+        retry_of=row.get("retry_of"),
+        job_id=row.get("job_id") or "",
     )
 
 
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _action_before_m011(action_type: ActionType, row: dict[str, Any]) -> dict[str, Any]:
+    """The configuration of a row logged before it was stored: the target from its columns,
+    options at their defaults."""
+    spec = REGISTRY[action_type]
+    params: dict[str, str] = {}
+    for param in spec.params[:1]:
+        params[param.id_key] = row.get("target_id") or ""
+        params[param.name_key] = row.get("target_name") or ""
+    return {"params": params}

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from .models import ActionType, Interaction
+from .models import ActionType, ErrorBehaviour, Interaction
 
 __all__ = [
     "Attempt",
@@ -71,6 +71,7 @@ class Reason(StrEnum):
     CONFIRMED = "confirmed"  # the answers were lost; a check shows the contact as sent
     CHECK_FAILED = "check_failed"  # the read that decides whether to send failed
     NOT_RECORDED = "not_recorded"  # the log could not be written, so nothing was sent
+    ALREADY_REPLAYED = "already_replayed"  # another replay of the same row came first
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class Attempt:
     target_id: str = ""
     target_name: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    on_error: ErrorBehaviour = ErrorBehaviour.STOP
     implicit: bool = False
     planned: dict[str, Any] | None = None  # the request as it would leave: method, url, body
     checks: list[Check] = field(default_factory=list)
@@ -196,6 +198,8 @@ class Attempt:
     duration_ms: float = 0.0
     log_id: int | None = None
     unrecorded: str = ""  # why the action log does not hold this outcome, if it does not
+    retry_of: int | None = None  # the log row this attempt replays
+    job_id: str = ""  # the bulk replay it belongs to
 
     def finish(
         self,
@@ -274,6 +278,7 @@ class Attempt:
             "tries": [t.to_dict() for t in self.tries],
             "evidence": self.evidence.to_dict() if self.evidence else None,
             "unrecorded": self.unrecorded or None,
+            "retry_of": self.retry_of,
         }
 
 
@@ -323,6 +328,11 @@ class Run:
     # interactions that do not submit the form.
     inputs: list[dict[str, str]] = field(default_factory=list)
     input_errors: dict[int, str] = field(default_factory=dict)
+    # The /contact/sync payload the run computed (email, names, fieldValues): what a replay
+    # sends again.
+    contact: dict[str, Any] = field(default_factory=dict)
+    mapped: dict[str, Any] = field(default_factory=dict)  # the mapped fields alone
+    job_id: str = ""  # the bulk replay it belongs to
     attempts: list[Attempt] = field(default_factory=list)
     status: RunStatus = RunStatus.PENDING
     contact_email: str = ""
@@ -374,6 +384,7 @@ class Run:
             "account": self.account,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "job_id": self.job_id or None,
             "actions": [a.to_dict() for a in self.attempts],
             "not_recorded": self.not_recorded,
         }

@@ -39,7 +39,7 @@ from .client import AcClient
 from .contact import contact_payload
 from .errors import ApiError, StorageError
 from .forms import validate_form
-from .log import ActionLog
+from .log import ActionLog, AlreadyReplayed
 from .models import ActionType, ErrorBehaviour, Interaction
 from .prompts import ActionConfig, Prompt
 from .records import Attempt, Check, Exchange, Reason, Run, SimulatedUser, Status
@@ -118,16 +118,48 @@ class Runner:
                 run.conclude()
                 self.log.finish_run(run)
                 return run
-        contact = RunContext(
-            contact_payload(prompt, values, user),
-            "",
-            mapped=contact_payload(prompt, values, user, defaults=False),
+        run.contact = contact_payload(prompt, values, user)
+        run.mapped = contact_payload(prompt, values, user, defaults=False)
+        run.contact_email = run.contact.get("email", "")
+        return self._start(run, self._plan(run, prompt.actions_for(interaction)))
+
+    def replay(
+        self, original: Run, attempts: list[Attempt], *, job_id: str = "", dry_run: bool = False
+    ) -> Run:
+        """Run ``attempts`` (rows of ``original``) again as a new run with the original user,
+        form values and contact payload. Each new attempt points at the one it retries; the
+        usual checks, claims and proofs apply, and a replay never repeats an action that is
+        already in place, whatever its re-entry option says."""
+        run = Run(
+            run_id=uuid.uuid4().hex[:12],
+            prompt_id=original.prompt_id,
+            prompt_name=original.prompt_name,
+            interaction=original.interaction,
+            user=original.user,
+            dry_run=dry_run,
+            operator=self.operator,
+            source=self.source,
+            account=self.account,
+            inputs=original.inputs,
+            contact=original.contact or _contact_of(original),
+            mapped=original.mapped,
+            contact_email=original.contact_email,
+            job_id=job_id,
         )
-        run.contact_email = contact.contact.get("email", "")
-        steps = self._plan(run, prompt.actions_for(interaction))
+        originals = sorted(attempts, key=lambda a: a.position)
+        configs = [ActionConfig(a.action_type, dict(a.params), a.on_error) for a in originals]
+        steps = self._plan(run, configs, implicit_sync=False)  # found by email, not synced again
+        for step in steps:
+            retried = originals[step.attempt.position - 1]  # positions count from 1
+            step.attempt.job_id = job_id
+            step.attempt.retry_of = retried.log_id
+            step.attempt.position = retried.position
+        return self._start(run, steps)
+
+    def _start(self, run: Run, steps: list[_Step]) -> Run:
         self.log.start_run(run)
         try:
-            self._execute(run, steps, contact)
+            self._execute(run, steps, RunContext(run.contact, "", mapped=run.mapped))
         finally:
             run.conclude()
             self.log.finish_run(run)
@@ -135,9 +167,12 @@ class Runner:
 
     # -- planning ---------------------------------------------------------------------------------
 
-    def _plan(self, run: Run, configs: list[ActionConfig]) -> list[_Step]:
-        """The steps in running order: the sync first (explicit or the runner's own), then the
-        rest in their order, a repeated action on the same target marked merged."""
+    def _plan(
+        self, run: Run, configs: list[ActionConfig], *, implicit_sync: bool = True
+    ) -> list[_Step]:
+        """The steps in running order: the sync first (explicit, or the runner's own when
+        ``implicit_sync``), then the rest in their order, a repeated action on the same target marked
+        merged."""
         steps: list[_Step] = []
         seen: dict[tuple[ActionType, str], int] = {}
         for position, config in enumerate(configs, start=1):
@@ -156,7 +191,7 @@ class Runner:
             steps.append(step)
         syncs = [s for s in steps if s.config.type is ActionType.ADD_CONTACT]
         others = [s for s in steps if s.config.type is not ActionType.ADD_CONTACT]
-        if not syncs and any(s.spec.contact == "sync" for s in others):
+        if implicit_sync and not syncs and any(s.spec.contact == "sync" for s in others):
             sync = self._step(run, ActionConfig(ActionType.ADD_CONTACT), 0)
             sync.attempt.implicit = True
             sync.attempt.target_name = "contact sync (required by later actions)"
@@ -176,6 +211,7 @@ class Runner:
             target_id=target_id,
             target_name=target_name,
             params=dict(config.params),
+            on_error=config.on_error,
             contact_email=run.contact_email,
         )
         return _Step(config, attempt)
@@ -196,6 +232,11 @@ class Runner:
         rest = live[1:]
         if live[0].config.type is not ActionType.ADD_CONTACT:
             first, rest = None, live  # nothing needs the contact id: no sync
+            if any(s.spec.contact == "sync" for s in rest):  # a replay: find it instead
+                found = self._find_contact(run, rest, contact)
+                if found is None:
+                    return
+                contact = found
         if run.dry_run:
             self._predict(run, first, rest, contact)
             return
@@ -225,6 +266,40 @@ class Runner:
                     stopped = f"Not run: the outcome of “{last.attempt.label}” is unknown"
                 stopped += " and its error behaviour is Stop." if stopped else ""
 
+    def _find_contact(
+        self, run: Run, steps: list[_Step], contact: RunContext
+    ) -> RunContext | None:
+        """The contact a replay acts on, found by email (a read): replaying an action must not
+        sync the contact again. None, with every step skipped and why, when it isn't there."""
+        reads = Reads(self.client)
+        failed: ApiError | None = None
+        contact_id = ""
+        try:
+            contact_id, _ = reads.contact(contact)
+        except ApiError as exc:
+            failed = exc
+        if failed is not None:
+            finding = f"The lookup of the contact by email failed: {failed.message}"
+        elif contact_id:
+            finding = f"Found contact #{contact_id} by email."
+        else:
+            finding = (
+                "No contact has this email: replay the Add Contact of the original run first "
+                "(or with it)."
+            )
+        check = Check("to find the contact", tuple(reads.exchanges), finding, bool(contact_id))
+        for step in steps:
+            step.attempt.checks.append(check)
+            if not contact_id:
+                status = Status.FAILED if failed else Status.SKIPPED
+                code = Reason.CHECK_FAILED if failed else Reason.NO_CONTACT
+                step.attempt.finish(status, f"Not sent: {finding}", code=code)
+                self.log.finish(step.attempt, run)
+        if not contact_id:
+            return None
+        run.contact_id = contact_id
+        return replace(contact, contact_id=contact_id)
+
     def _skip_all(self, run: Run, steps: list[_Step], reason: str, code: Reason) -> None:
         for step in steps:
             step.attempt.finish(Status.SKIPPED, reason, code=code)
@@ -245,6 +320,10 @@ class Runner:
         started = time.perf_counter()
         try:
             self.log.start(attempt, run)
+        except AlreadyReplayed as exc:
+            attempt.finish(Status.SKIPPED, exc.message, code=Reason.ALREADY_REPLAYED)
+            self.log.finish(attempt, run)
+            return
         except StorageError as exc:
             attempt.finish(
                 Status.FAILED,
@@ -310,7 +389,8 @@ class Runner:
             if before.blocked and not spec.allows_unblock(params):
                 attempt.finish(Status.SKIPPED, before.blocked, code=Reason.BLOCKED, evidence=shown)
                 return
-            if before.present and not spec.allows_repeat(params):
+            repeat = spec.allows_repeat(params) and attempt.retry_of is None
+            if before.present and not repeat:
                 attempt.finish(Status.SKIPPED, before.sentence, code=spec.done, evidence=shown)
                 return
             # What the check found to act on (the tag to remove, the contact to update).
@@ -501,6 +581,15 @@ class Runner:
         )
         step.attempt.finish(Status.DRY_RUN, why, code=code)
         self.log.finish(step.attempt, run)
+
+
+def _contact_of(run: Run) -> dict[str, Any]:
+    """The contact payload of a run logged before runs kept it: its sync's request body."""
+    for attempt in run.attempts:
+        body = (attempt.planned or {}).get("body") or {}
+        if attempt.action_type is ActionType.ADD_CONTACT and isinstance(body.get("contact"), dict):
+            return dict(body["contact"])
+    return {"email": run.contact_email} if run.contact_email else {}
 
 
 def _planned(client: AcClient, method: str, path: str, body: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from connector import (
     RunStatus,
     Status,
 )
+from connector.worker import Worker
 
 # Material icons, not emoji: they render the same on every machine, fonts or not.
 STATUS_ICONS: dict[str, str] = {
@@ -314,3 +315,23 @@ def status_text(status: str) -> str:
 def status_label(status: str) -> str:
     """Icon and words, for markdown labels."""
     return f"{STATUS_ICONS.get(status, '')} {status_text(status)}".strip()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False, on_release=lambda w: w.stop())
+def _worker(db_path: str) -> Worker:
+    worker = Worker(console())
+    worker.start()
+    return worker
+
+
+def ensure_worker() -> None:
+    """This process's replay worker (a huey consumer thread), started on first need: when a
+    job is queued here, or when the frame finds a job nobody is running (after a restart)."""
+    _worker(os.environ.get("CONNECTOR_DB", ""))
+
+
+def resume_jobs() -> None:
+    """Start this process's worker when a job waits for one (queued, or left by a process that
+    stopped): a restarted dashboard picks up where the last one was."""
+    if console().jobs.resumable():
+        ensure_worker()

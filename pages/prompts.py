@@ -114,7 +114,7 @@ def _new() -> None:
 def _save(prompt_id: int) -> None:
     draft = _draft(prompt_id)
     try:
-        saved = console().prompts.save(_built(draft))
+        saved = console().save_prompt(_built(draft), operator=operator())
     except ConnectorError as exc:
         _say(error=exc)
         return
@@ -131,7 +131,7 @@ def _discard(prompt_id: int) -> None:
 
 def _duplicate(prompt_id: int) -> None:
     try:
-        copy = console().prompts.duplicate(prompt_id)
+        copy = console().duplicate_prompt(prompt_id, operator=operator())
     except ConnectorError as exc:
         _say(error=exc)
         return
@@ -141,7 +141,7 @@ def _duplicate(prompt_id: int) -> None:
 
 def _delete(prompt_id: int, name: str) -> None:
     try:
-        console().prompts.delete(prompt_id)
+        console().delete_prompt(prompt_id, operator=operator())
     except ConnectorError as exc:
         _say(error=exc)
         return

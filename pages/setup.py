@@ -13,6 +13,7 @@ from pages._common import (
     console,
     current_account,
     hand_over_to_app,
+    operator,
     reporting_errors,
     show_error,
 )
@@ -100,7 +101,9 @@ def _check(save: bool) -> None:
     state["setup_saving"] = save
     try:
         state["setup_outcome"] = (
-            console().save_account(url, key) if save else console().check(url, key)
+            console().save_account(url, key, operator=operator())
+            if save
+            else console().check(url, key)
         )
     except ConnectorError as exc:
         state["setup_outcome"] = exc  # what was typed stays, so a typo costs one edit
@@ -110,7 +113,7 @@ def _check(save: bool) -> None:
 
 
 def _reset_sandbox() -> None:
-    console().reset_sandbox()
+    console().reset_sandbox(operator=operator())
     st.session_state["reset_ok"] = False  # a callback may still change the checkbox
     st.session_state["reset_done"] = True
 
@@ -122,7 +125,7 @@ def _sandbox_controls() -> None:
         st.write("Stop using the saved account and go back to the built-in sandbox.")
         if st.button("Switch to the sandbox", icon=":material/science:"):
             with reporting_errors():
-                console().use_sandbox()
+                console().use_sandbox(operator=operator())
                 console().seed_demo_prompts()
                 st.rerun()
     st.write(

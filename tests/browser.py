@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,12 +95,17 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @contextmanager
-def serve_app(data_dir: Path) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on the sandbox with its data in ``data_dir``; yield its URL."""
+def serve_app(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` with its data in ``data_dir``; yield its URL.
+
+    The account is the built-in sandbox: AC_API_URL / AC_API_KEY of this process are not passed
+    on. ``env`` adds (or overrides) variables, e.g. both of those for a loopback sandbox server.
+    """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in ("AC_API_URL", "AC_API_KEY")}
-    env["CONNECTOR_DB"] = str(data_dir / "connector.db")
+    environ = {k: v for k, v in os.environ.items() if k not in ("AC_API_URL", "AC_API_KEY")}
+    environ["CONNECTOR_DB"] = str(data_dir / "connector.db")
+    environ.update(env or {})
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -112,7 +117,7 @@ def serve_app(data_dir: Path) -> Iterator[str]:
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            command, cwd=REPO, env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
         try:
             _wait_healthy(base_url, process, log_path)
@@ -190,6 +195,43 @@ def tick(scope: Page | Locator, label: str) -> None:
     """Tick the checkbox labelled ``label`` (Streamlit hides the input itself)."""
     scope.get_by_test_id("stCheckbox").filter(has_text=re.compile(rf"^{re.escape(label)}$")).click()
     wait_idle(_page(scope))
+
+
+def segment(scope: Page | Locator, label: str, option: str) -> None:
+    """Pick ``option`` of the segmented control labelled ``label`` and wait until it is on
+    (Streamlit draws the control as a radio group of buttons)."""
+    radio = scope.get_by_role("radiogroup", name=label, exact=True).get_by_role(
+        "radio", name=option, exact=True
+    )
+    radio.click()
+    expect(radio).to_have_attribute("aria-checked", "true")
+    wait_idle(_page(scope))
+
+
+GRID_ROW_PX = 35  # st.dataframe's header and row height
+GRID_MARKER_PX = 18  # the middle of the row-selection column at the grid's left edge
+
+
+def select_row(table: Locator, row: int) -> None:
+    """Tick the selection box of row ``row`` (0: the first under the header) of the
+    ``st.dataframe`` ``table`` (its stDataFrame element). The grid is drawn on a canvas, so the
+    box is clicked where it is drawn, as a user would."""
+    table.scroll_into_view_if_needed()
+    table.click(position={"x": GRID_MARKER_PX, "y": GRID_ROW_PX * (row + 1.5)})
+    wait_idle(table.page)
+
+
+def grid_rows(table: Locator) -> list[dict[str, str]]:
+    """The rows of the ``st.dataframe`` ``table`` as its accessible grid offers them: the
+    columns and rows in view only (the canvas draws the rest on scroll), header → cell text."""
+    return table.locator("table[role=grid]").evaluate(
+        """grid => {
+            const heads = [...grid.querySelectorAll("thead th")].map(th => th.textContent);
+            return [...grid.querySelectorAll("tbody tr")].map(tr => Object.fromEntries(
+                [...tr.querySelectorAll("td")].map((td, n) => [heads[n], td.textContent])
+            ));
+        }"""
+    )
 
 
 def click(scope: Page | Locator, name: str) -> None:

@@ -20,6 +20,7 @@ from browser import (
     fill,
     goto,
     require_chromium,
+    segment,
     serve_app,
     tick,
     wait_idle,
@@ -118,6 +119,7 @@ def test_setup_to_csv(app_url: str, page: Page, tmp_path: Path) -> None:
 
     # 5. Action log: both rows, and the same two in the CSV export.
     goto(page, app_url + "/action_log")
+    segment(main, "View", "Actions")  # the log opens on Runs; the export is the Actions view's
     matching = main.get_by_test_id("stMetric").filter(has_text="Matching")
     expect(matching.get_by_test_id("stMetricValue")).to_have_text("2")
     _no_exception(page)

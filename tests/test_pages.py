@@ -241,7 +241,7 @@ def test_simulator_reports_a_bad_email_against_its_field(data_dir: Path) -> None
     assert "not an email address" in at.error[0].value
     assert "nothing was sent" in at.error[1].value
     assert at.text_input(key=f"sim_{newsletter}_in0").value == "ada@"
-    assert console.log.page().total == 0
+    assert console.log.total() == 0
 
 
 def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
@@ -254,6 +254,10 @@ def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
     console.close()
     at = run_page("action_log")
     assert not at.exception
+    assert at.segmented_control(key="log_view").value == "Runs"  # runs first, actions folded
+    runs = at.dataframe[0].value
+    assert list(runs["Actions"]) == ["✓ Add Contact · ✓ Add to List “Newsletter”"]
+    at.segmented_control(key="log_view").set_value("Actions").run()
     assert at.metric[0].value == "2"
     table = at.dataframe[0].value
     assert list(table["Email"]) == ["grace@example.com", "grace@example.com"]
@@ -267,7 +271,9 @@ def test_action_log_lists_filters_and_details(data_dir: Path) -> None:
     at.multiselect(key="log_status").set_value([]).run()
     at.multiselect(key="log_types").set_value(["add_to_list"]).run()
     assert at.metric[0].value == "1"
-    at.session_state["log_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[at.session_state["log_table_key"]] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
     at.run()
     assert "Entry #" in texts(at)
     assert any("/api/3/contactLists" in c.value for c in at.code)

@@ -3,6 +3,7 @@ rules, verified answers, dry runs that predict, and one record per run and per a
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from connector import (
     Status,
 )
 from connector.actions import CONTACT_ID_PLACEHOLDER
+from connector.log_export import ExportFormat
+from connector.log_export import write as write_export
 from connector.sandbox import Fault, Sandbox
 
 
@@ -196,7 +199,7 @@ def test_invalid_input_sends_nothing_and_records_the_refused_run(console: Consol
     assert run.input_errors == {0: "“ada@” is not an email address: use the form name@example.com."}
     assert run.attempts == [] and run.status is RunStatus.REFUSED and not run.ok
     assert console.sandbox.request_count() == before
-    assert console.log.page().total == 0
+    assert console.log.total() == 0
     stored = console.log.run(run.run_id)
     assert stored is not None and stored.status is RunStatus.REFUSED
     assert stored.input_errors == run.input_errors
@@ -257,7 +260,7 @@ def test_a_run_without_actions_is_recorded(console: Console) -> None:
     prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT))
     run = console.runner(operator="ops").run(prompt, Interaction.DISMISS, user("d@x.io"), {})
     assert run.attempts == [] and run.status is RunStatus.NO_ACTIONS and run.ok
-    assert console.log.page().total == 0
+    assert console.log.total() == 0
     stored = console.log.runs()[0]
     assert (stored.run_id, stored.status, stored.interaction, stored.operator) == (
         run.run_id,
@@ -443,6 +446,8 @@ def test_an_unreachable_account_fails_the_action_with_the_sentence(console: Cons
 def test_the_key_never_reaches_the_log(console: Console, dry_run: bool) -> None:
     prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), to_list("999999"))
     console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "k@x.io"}, dry_run=dry_run)
-    dump = json.dumps(list(console.log.iter_rows())) + console.log.export_csv()
+    exported = io.StringIO()
+    write_export(console.log.iter_rows(), ExportFormat.CSV, exported)
+    dump = json.dumps(list(console.log.iter_rows())) + exported.getvalue()
     dump += json.dumps([r.to_dict() for r in console.log.runs()])
     assert console.sandbox.api_key not in dump

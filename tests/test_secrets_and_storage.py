@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from connector import ActionType, Console, Interaction, SimulatedUser, StorageError
 from connector.cli import main
+from connector.log_export import ExportFormat
+from connector.log_export import write as write_export
 from connector.sandbox import Sandbox, SandboxServer
 
 LIVE_KEY = "live-secret-key-7f3a9c2e51d84b6e"
@@ -29,10 +32,13 @@ def test_the_key_is_only_in_the_settings_table(tmp_path: Path, capsys) -> None:
             console.runner().run(
                 prompt, Interaction.ACCEPT, SimulatedUser(), {0: "k@x.io"}, dry_run=dry_run
             )
-        exported = console.log.export_csv()
+        out = io.StringIO()
+        write_export(console.log.iter_rows(), ExportFormat.CSV, out)
+        exported = out.getvalue()
         with console.db.read() as conn:
             tables = [t for t in conn.table_names() if t != "settings"]
-            dump = json.dumps({t: list(conn.table(t).rows) for t in tables})
+            rows = {t: list(conn.table(t).rows) for t in tables}
+            dump = json.dumps(rows, default=lambda blob: bytes(blob).decode("latin-1"))
             saved = list(conn.table("settings").rows)
         console.close()
     assert LIVE_KEY not in dump + exported

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test format sandbox bench screenshots clean
+.PHONY: run test format sandbox bench bench-log screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.catalog
 	$(BIN)/python -m bench.processes
 	$(BIN)/python -m bench.keystroke
+
+bench-log: $(STAMP)  # a million log rows: ~4 min to generate once, ~1 min to measure
+	$(BIN)/python -m bench.log
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.screenshots

@@ -28,7 +28,7 @@ from .contact import mapping_lines
 from .errors import ConnectorError, InputError, SettingsError
 from .jobs import JobState, ReplayJobs
 from .log_export import ExportFormat
-from .log_export import write as write_export
+from .log_export import export as export_log
 from .log_query import LogFilter, TimeRange
 from .models import ActionType, CatalogKind, InputKind, Interaction
 from .prompts import ActionConfig, FormInput, Prompt
@@ -137,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop once no job has been active for this long",
     )
+
+    audit = commands.add_parser(
+        "audit", help="print configuration changes (accounts, prompts, resets), newest first"
+    )
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--json", action="store_true", help="print a JSON array")
 
     retention = commands.add_parser("retention", help="delete log rows older than N days")
     retention.add_argument("--older-than", type=int, required=True, metavar="DAYS")
@@ -394,13 +400,13 @@ def _runs(console: Console, args: argparse.Namespace) -> int:
 
 def _export(console: Console, args: argparse.Namespace) -> int:
     fmt = ExportFormat(args.format)
-    rows = console.log.iter_rows(_log_filter(args))
+    filters = _log_filter(args)
     if not args.output:
-        count = write_export(rows, fmt, sys.stdout)
+        count = export_log(console.log, filters, fmt, sys.stdout)
     else:
         try:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
-                count = write_export(rows, fmt, out)
+                count = export_log(console.log, filters, fmt, out)
         except OSError as exc:
             raise _Refused(f"Can't write {args.output}: {exc.strerror or exc}.") from None
     where = f" to {args.output}" if args.output else ""
@@ -498,6 +504,19 @@ def _worker(console: Console, args: argparse.Namespace) -> int:
     return OK
 
 
+def _audit(console: Console, args: argparse.Namespace) -> int:
+    events = console.audit.page(limit=max(1, args.limit))
+    if args.json:
+        _print_json([event.to_dict() for event in events])
+        return OK
+    for event in events:
+        print(
+            f"{event.at}  {event.kind:<17} {event.operator or '-':<12} [{event.source}] "
+            f"{event.summary}"
+        )
+    return OK
+
+
 def _retention(console: Console, args: argparse.Namespace) -> int:
     try:
         cutoff = cutoff_for(args.older_than)
@@ -553,6 +572,7 @@ _COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
     "replay": _replay,
     "jobs": _jobs,
     "worker": _worker,
+    "audit": _audit,
     "retention": _retention,
 }
 

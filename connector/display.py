@@ -17,15 +17,18 @@ __all__ = ["action_label", "interaction_label", "utc_text"]
 _NO_ZONE = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")  # the API's *_utc_timestamp fields, plain dates
 
 
-def utc_text(moment: str | None, *, seconds: bool = True) -> str:
-    """``2026-11-26T05:12:27-05:00`` (or ``…Z``, or a zone-less UTC stamp) as
+def utc_text(moment: str | datetime | None, *, seconds: bool = True) -> str:
+    """``2026-11-26T05:12:27-05:00`` (or ``…Z``, a zone-less UTC stamp, or a datetime) as
     ``2026-11-26 10:12:27 UTC``; "" for nothing; anything unreadable as it came."""
-    if not moment:
+    if moment is None or moment == "":
         return ""
-    text = moment.strip().replace("Z", "+00:00")
-    parsed = _iso(text) or next((p for f in _NO_ZONE if (p := _strict(text, f))), None)
+    if isinstance(moment, datetime):
+        parsed: datetime | None = moment
+    else:
+        text = moment.strip().replace("Z", "+00:00")
+        parsed = _iso(text) or next((p for f in _NO_ZONE if (p := _strict(text, f))), None)
     if parsed is None:
-        return moment
+        return str(moment)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     shown = parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -429,13 +429,32 @@ class ActionLog:
         """Every matching row, newest first, read ``chunk`` rows at a time (each chunk its own
         short read, so an export of millions neither holds a snapshot nor the whole set)."""
         cursor: Cursor | None = None
-        now = datetime.now(UTC)  # one "now" for the whole export: a relative range holds still
+        now = datetime.now(UTC)  # one "now" for the whole walk: a relative range holds still
         while True:
             page = self.page(filters, limit=chunk, cursor=cursor, now=now)
             yield from page.rows
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    def iter_chunks(
+        self, filters: LogFilter, select: str, *, chunk: int = 2000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """``select`` (SQL over ``action_log a`` starting with ``a.id, a.created_at``) of every
+        matching row, newest first, as lists of up to ``chunk`` tuples, each list its own short
+        read: for exports, which format a chunk at a time."""
+        self.recover_interrupted()
+        query = LogQuery(filters, datetime.now(UTC))  # one "now": a relative range holds still
+        cursor: Cursor | None = None
+        while True:
+            sql, args = query.page(cursor, chunk, select=select)
+            with self._db.read() as db:
+                rows = db.conn.execute(sql, args).fetchall()
+            if rows[:chunk]:
+                yield rows[:chunk]
+            if len(rows) <= chunk:
+                return
+            cursor = Cursor(rows[chunk - 1][1], rows[chunk - 1][0])
 
 
 def _refuse_second_replay(db: Any, row_id: int) -> None:

@@ -19,9 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "EVERYTHING",
@@ -41,6 +44,8 @@ __all__ = [
 REPLAYABLE_STATUSES = ("failed", "unknown", "interrupted")
 REPLAYABLE_REASONS = ("no_contact", "stopped", "busy")
 
+CHART_DAY_INDEX = "idx_action_log_chart_day"  # db.m012_chart_indexes: day, then every filter
+DAY = "substr(a.created_at, 1, 10)"  # the day a row belongs to, as that index orders it
 _WORD = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: letters and digits
 
 
@@ -157,6 +162,7 @@ class _Sql:
     where: list[str] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
     searching: bool = False
+    indexed: bool = False  # reads one named index alone (``LogQuery.over_index``)
 
     def clause(self) -> str:
         return " AND ".join(self.where) or "1 = 1"
@@ -216,9 +222,39 @@ class LogQuery:
             sql.args.extend([*REPLAYABLE_STATUSES, *REPLAYABLE_REASONS])
         return sql
 
-    def page(self, cursor: Cursor | None, limit: int) -> tuple[str, list[Any]]:
+    def over_index(
+        self, index: str, *, since: str | None = None, extra: Sequence[str] = ()
+    ) -> _Sql:
+        """The filter's SQL reading ``index`` alone when the filter is broad: an aggregate over
+        many rows (counts, charts) then never reads the 7 KB rows themselves. ``index`` must
+        hold every filter column; the day-ordered ones (``db.m012_chart_indexes``) are bounded
+        by the days of the time range. A filter that picks few rows by its own index (an
+        email, a run, a job, replayable rows, search text) is left to the planner."""
+        f = self.filters
+        sql = self.actions()
+        selective = sql.searching or bool(f.email.strip() or f.run_id or f.job_id or f.replayable)
+        if not selective:
+            sql.source, sql.indexed = f"action_log a INDEXED BY {index}", True
+        sql.where.extend(extra)
+        low, high = f.time.bounds(self.now)
+        if since is not None and (low is None or since > low):
+            sql.where.append("a.created_at >= ?")
+            sql.args.append(since)
+            low = since
+        if low is not None:
+            sql.where.append(f"{DAY} >= ?")
+            sql.args.append(low[:10])
+        if high is not None:
+            sql.where.append(f"{DAY} <= ?")
+            sql.args.append(high[:10])
+        return sql
+
+    def page(
+        self, cursor: Cursor | None, limit: int, *, select: str = "a.*"
+    ) -> tuple[str, list[Any]]:
         """One page of action rows after ``cursor``, newest first (one extra row tells
-        whether another page follows)."""
+        whether another page follows). ``select``: what to read of each (it must include
+        ``id`` and ``created_at``, the cursor)."""
         sql = self.actions()
         if sql.searching:
             order = "s.rowid DESC"
@@ -230,12 +266,18 @@ class LogQuery:
             if cursor is not None:
                 sql.where.append("(a.created_at, a.id) < (?, ?)")
                 sql.args.extend([cursor.created_at, cursor.id])
-        statement = f"SELECT a.* FROM {sql.source} WHERE {sql.clause()} ORDER BY {order} LIMIT ?"
+        statement = (
+            f"SELECT {select} FROM {sql.source} WHERE {sql.clause()} ORDER BY {order} LIMIT ?"
+        )
         return statement, [*sql.args, limit + 1]
 
     def counts(self) -> tuple[str, list[Any]]:
-        """Rows per status for the whole filtered set."""
-        sql = self.actions()
+        """Rows per status for the whole filtered set. A filter on a column other than status
+        and time counts from the day index (status is in it): through the column's own index,
+        every match's row would be read for its status (account, 1M rows: 0.9 s vs 0.18 s)."""
+        f = self.filters
+        broad = (f.action_types, f.prompt_ids, f.interactions, f.accounts, f.operators, f.sources)
+        sql = self.over_index(CHART_DAY_INDEX) if any(broad) else self.actions()
         return (
             f"SELECT a.status, count(*) FROM {sql.source} WHERE {sql.clause()} GROUP BY a.status",
             sql.args,

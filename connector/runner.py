@@ -171,8 +171,8 @@ class Runner:
         self, run: Run, configs: list[ActionConfig], *, implicit_sync: bool = True
     ) -> list[_Step]:
         """The steps in running order: the sync first (explicit, or the runner's own when
-        ``implicit_sync``), then the rest in their order, a repeated action on the same target marked
-        merged."""
+        ``implicit_sync``), then the rest in their order, a repeated action on the same target
+        marked merged."""
         steps: list[_Step] = []
         seen: dict[tuple[ActionType, str], int] = {}
         for position, config in enumerate(configs, start=1):
@@ -266,9 +266,7 @@ class Runner:
                     stopped = f"Not run: the outcome of “{last.attempt.label}” is unknown"
                 stopped += " and its error behaviour is Stop." if stopped else ""
 
-    def _find_contact(
-        self, run: Run, steps: list[_Step], contact: RunContext
-    ) -> RunContext | None:
+    def _find_contact(self, run: Run, steps: list[_Step], contact: RunContext) -> RunContext | None:
         """The contact a replay acts on, found by email (a read): replaying an action must not
         sync the contact again. None, with every step skipped and why, when it isn't there."""
         reads = Reads(self.client)

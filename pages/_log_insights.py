@@ -64,7 +64,7 @@ def charts(selected: LogFilter) -> None:
             ),
             tooltip=["bucket:T", "status:N", "count:Q"],
         ),
-        use_container_width=True,
+        width="stretch",
     )
     left, right = st.columns(2)
     with left:
@@ -78,7 +78,7 @@ def charts(selected: LogFilter) -> None:
                 y=alt.Y("action:N", title=None, sort="-x"),
                 tooltip=["action", "total", "succeeded", "failed", "skipped"],
             ),
-            use_container_width=True,
+            width="stretch",
         )
     with right:
         st.markdown("**Latency by action (p50 and p95, ms)**")
@@ -96,7 +96,7 @@ def charts(selected: LogFilter) -> None:
                 color=alt.Color("percentile:N", title=None),
                 tooltip=["action", "percentile", "value", "n"],
             ),
-            use_container_width=True,
+            width="stretch",
         )
     st.markdown("**Top errors**")
     errors = data["errors"]

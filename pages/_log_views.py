@@ -4,7 +4,6 @@ replay links both ways."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -15,7 +14,8 @@ import streamlit as st
 
 from connector import ConnectorError, Run, Status
 from connector.display import action_label, interaction_label, utc_text
-from connector.log_export import ExportFormat, csv_lines, jsonl_lines
+from connector.log_export import ExportFormat
+from connector.log_export import text as export_text
 from connector.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
 from connector.replay import chain_head, replayable
 from pages import _jobs
@@ -266,13 +266,10 @@ def _exports(selected: LogFilter, total: int) -> None:
             language="bash",
         )
         return
-    for column, fmt, lines in (
-        (columns[0], ExportFormat.CSV, csv_lines),
-        (columns[1], ExportFormat.JSONL, jsonl_lines),
-    ):
+    for column, fmt in zip(columns, ExportFormat, strict=True):
         column.download_button(
             f"Download {fmt.value.upper()}",
-            data=partial(_export_text, lines, selected),
+            data=partial(_export_text, selected, fmt),
             file_name=f"action-log-{stamp}.{fmt.value}",
             mime=fmt.mime,
             icon=":material/download:",
@@ -281,10 +278,8 @@ def _exports(selected: LogFilter, total: int) -> None:
         )
 
 
-def _export_text(
-    lines: Callable[[Iterable[dict[str, Any]]], Iterator[str]], selected: LogFilter
-) -> str:
-    return "".join(lines(console().log.iter_rows(selected)))
+def _export_text(selected: LogFilter, fmt: ExportFormat) -> str:
+    return "".join(export_text(console().log, selected, fmt))
 
 
 # -- one entry ---------------------------------------------------------------------------------

@@ -85,8 +85,9 @@ def test_export_streams_csv_and_jsonl(cli, data_dir, tmp_path) -> None:
     assert code == 2 and "Can't write" in err
 
 
-def test_replay_then_nothing_left(cli, data_dir) -> None:
+def test_replay_then_nothing_left(cli, data_dir, monkeypatch) -> None:
     failed = failed_signups(data_dir, ["r1@example.com", "r2@example.com"])
+    monkeypatch.setenv("CONNECTOR_OPERATOR", "cron-job")
     code, out, err = cli("replay", "--dry-run", "--json")
     job = json.loads(out)["job"]
     assert code == 0 and job["counts"] == {"dry_run": 2} and job["state"] == "done"
@@ -96,6 +97,11 @@ def test_replay_then_nothing_left(cli, data_dir) -> None:
     job = json.loads(out)["job"]
     assert code == 0 and job["counts"] == {"succeeded": 2} and "Account: sandbox" in err
     assert f"#{failed[0]} -> #" in err  # each row and its replay, as they happen
+    code, out, _ = cli("log", "--json", "--source", "replay")
+    assert {(r["operator"], r["retry_of"]) for r in json.loads(out)} == {
+        ("cron-job", failed[0]),
+        ("cron-job", failed[1]),
+    }
     code, out, err = cli("replay")
     assert code == 0 and "Nothing to replay" in err
     code, out, err = cli("replay", "--row", str(failed[0]))
@@ -130,3 +136,18 @@ def test_retention_counts_first_and_deletes_with_yes(cli, data_dir) -> None:
     assert json.loads(out) == []
     code, _, err = cli("retention", "--older-than", "0")
     assert code == 2 and "at least 1 day" in err
+
+
+def test_audit_lists_configuration_changes_with_who_made_them(cli, data_dir) -> None:
+    console = Console(data_dir / "connector.db")
+    console.seed_demo_prompts()
+    prompt = console.prompts.all()[0]
+    assert prompt.id is not None
+    console.delete_prompt(prompt.id, operator="dee")
+    console.close()
+    code, out, _ = cli("audit", "--json")
+    events = json.loads(out)
+    assert code == 0 and (events[0]["kind"], events[0]["operator"]) == ("prompt_deleted", "dee")
+    assert prompt.name in events[0]["subject"]
+    code, out, _ = cli("audit")
+    assert "prompt_deleted" in out.splitlines()[0] and "dee" in out.splitlines()[0]

@@ -32,7 +32,7 @@ from connector import (
     Status,
 )
 from connector.log_export import ExportFormat
-from connector.log_export import write as write_export
+from connector.log_export import export as export_log
 from connector.log_query import EVERYTHING, TimeRange
 from connector.owner import Owner
 from connector.sandbox import Sandbox
@@ -140,7 +140,7 @@ def test_csv_export_holds_the_filtered_rows(tmp_path) -> None:
 
     def exported(filters: LogFilter = EVERYTHING) -> list[dict[str, str]]:
         out = io.StringIO()
-        write_export(log.iter_rows(filters), ExportFormat.CSV, out)
+        export_log(log, filters, ExportFormat.CSV, out)
         return list(csv.DictReader(io.StringIO(out.getvalue())))
 
     rows = exported(LogFilter(statuses=("failed",)))

@@ -30,12 +30,11 @@ from connector.log import LogPage
 from connector.log_export import (
     EXPORT_COLUMNS,
     ExportFormat,
-    csv_lines,
-    jsonl_lines,
+    export,
     neutralised,
-    write,
+    text,
 )
-from connector.log_query import Cursor, iso
+from connector.log_query import EVERYTHING, Cursor, iso
 from connector.records import Exchange
 
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -114,8 +113,8 @@ def hostile_and_plain_rows(log: ActionLog) -> tuple[int, int]:
 
 
 def test_neutralised_prefixes_only_what_a_spreadsheet_would_run() -> None:
-    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", FORMULA):
-        assert neutralised(text) == "'" + text
+    for formula in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", FORMULA):
+        assert neutralised(formula) == "'" + formula
     for value in ("", "a=b", " =1", "'=1", "1-2", "x@y", "\n=1", 3, -3, 2.5, None):
         assert neutralised(value) == value
 
@@ -124,7 +123,7 @@ def test_csv_neutralises_formula_cells_and_round_trips(tmp_path: Path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
     hostile_id, plain_id = hostile_and_plain_rows(log)
     out = io.StringIO()
-    written = write(log.iter_rows(), ExportFormat.CSV, out)
+    written = export(log, EVERYTHING, ExportFormat.CSV, out)
     assert written == 2
 
     reader = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
@@ -158,18 +157,20 @@ def test_csv_neutralises_formula_cells_and_round_trips(tmp_path: Path) -> None:
     assert json.loads(hostile["request"])["body"] == {"contactTag": {"contact": "7", "tag": "12"}}
 
 
-def test_a_csv_of_nothing_is_the_header() -> None:
+def test_a_csv_of_nothing_is_the_header(tmp_path: Path) -> None:
+    log = ActionLog(Database(tmp_path / "c.db"))
     out = io.StringIO()
-    assert write(iter([]), ExportFormat.CSV, out) == 0
+    assert export(log, EVERYTHING, ExportFormat.CSV, out) == 0
     assert next(csv.reader(io.StringIO(out.getvalue()))) == list(EXPORT_COLUMNS)
-    assert list(csv_lines([])) == [",".join(EXPORT_COLUMNS) + "\r\n"]
+    assert list(text(log)) == [",".join(EXPORT_COLUMNS) + "\r\n"]
+    assert list(text(log, fmt=ExportFormat.JSONL)) == []
 
 
 def test_jsonl_is_one_object_per_line_with_nested_request_and_response(tmp_path: Path) -> None:
     log = ActionLog(Database(tmp_path / "c.db"))
     hostile_id, plain_id = hostile_and_plain_rows(log)
     out = io.StringIO()
-    assert write(log.iter_rows(), ExportFormat.JSONL, out) == 2
+    assert export(log, EVERYTHING, ExportFormat.JSONL, out) == 2
     text = out.getvalue()
     assert text.endswith("\n")
     lines = text.split("\n")[:-1]
@@ -194,12 +195,36 @@ def test_jsonl_is_one_object_per_line_with_nested_request_and_response(tmp_path:
     assert plain["status"] == "skipped"
 
 
-def test_jsonl_keeps_line_breaks_inside_values_escaped() -> None:
-    row = {"id": 1, "error": "one\ntwo\r\nthree", "request": '{"body": "a\\nb"}'}
-    lines = list(jsonl_lines([row]))
-    assert len(lines) == 1 and lines[0].count("\n") == 1
-    record = json.loads(lines[0])
+def test_line_breaks_and_quotes_inside_values_stay_inside_their_cell(tmp_path: Path) -> None:
+    db = Database(tmp_path / "c.db")
+    bulk_rows(db, 1)
+    with db.write() as conn:
+        conn.execute(
+            "UPDATE action_log SET error = ?, request = ?, target_name = ?",
+            ["one\ntwo\r\nthree", '{"body": "a\\nb"}', 'say "hi", then go'],
+        )
+    log = ActionLog(db)
+    jsonl = "".join(text(log, fmt=ExportFormat.JSONL))
+    assert jsonl.count("\n") == 1 and jsonl.endswith("\n")
+    record = json.loads(jsonl)
     assert record["error"] == "one\ntwo\r\nthree" and record["request"] == {"body": "a\nb"}
+    header, row = list(csv.reader(io.StringIO("".join(text(log)), newline="")))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["error"] == "one\ntwo\r\nthree" and cells["target_name"] == 'say "hi", then go'
+    assert json.loads(cells["request"]) == {"body": "a\nb"}
+
+
+def test_the_csv_is_what_pythons_csv_writer_writes(tmp_path: Path) -> None:
+    """SQLite builds the lines for speed; they must be byte for byte the standard CSV."""
+    log = ActionLog(Database(tmp_path / "c.db"))
+    hostile_and_plain_rows(log)
+    bulk_rows(log._db, 5)  # noqa: SLF001 - the fixture's own database
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in log.iter_rows():
+        writer.writerow(["" if row[k] is None else neutralised(row[k]) for k in EXPORT_COLUMNS])
+    assert "".join(text(log)) == expected.getvalue()
 
 
 # -- streaming ----------------------------------------------------------------------------------
@@ -263,7 +288,7 @@ def test_exporting_30000_rows_runs_in_constant_memory(
     sink = Discard()
     tracemalloc.start()
     try:
-        written = write(log.iter_rows(), fmt, sink)
+        written = export(log, EVERYTHING, fmt, sink)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -50,6 +50,7 @@ def test_a_failed_action_is_replayed_from_the_page_and_both_rows_link(data_dir: 
     selected(at, "log_table", [0])
     assert f"Entry #{original}" in texts(at)
 
+    at.session_state["operator"] = "Ann Operator"  # the sidebar's name field
     button(at, "Replay 1 selected").click().run()
 
     console = Console(data_dir / "connector.db")
@@ -59,7 +60,10 @@ def test_a_failed_action_is_replayed_from_the_page_and_both_rows_link(data_dir: 
     job = console.jobs.recent(1)[0]
     assert job.state is JobState.DONE and job.counts == {"succeeded": 1}, job
     replay = console.log.retries(original)
-    assert [r["status"] for r in replay] == ["succeeded"]
+    assert [(r["status"], r["operator"], r["source"]) for r in replay] == [
+        ("succeeded", "Ann Operator", "replay")
+    ]
+    assert job.operator == "Ann Operator" and console.log.get(original)["operator"] == "tester"
     at.multiselect(key="log_status").set_value([]).run()
     table = at.dataframe[0].value
     links = dict(zip(table["#"], table["Replay"], strict=True))
@@ -142,7 +146,8 @@ def test_charts_draw_the_filtered_set(data_dir: Path) -> None:
     assert not at.exception
     assert "Actions over time, by status" in texts(at)
     errors = at.dataframe[0].value
-    assert list(errors["Times"]) == [1] and "422" in list(errors["Error"])[0]
+    assert list(errors["Times"]) == [1] and "rejected the data" in list(errors["Error"])[0]
+    assert list(errors["Last seen"])[0].endswith(" UTC")
 
 
 def test_an_export_too_big_for_the_page_points_to_the_command_line(

@@ -262,3 +262,37 @@ def test_a_bulk_replay_killed_mid_way_resumes_without_replaying_a_row_twice(tmp_
     assert len([r for r in replays if r["status"] == "succeeded"]) == count
     assert len([r for r in replays if r["status"] == "interrupted"]) <= 1  # the one in flight
     console.close()
+
+
+def test_a_replay_finds_the_contact_by_email_and_never_syncs_it_again(console) -> None:
+    console.sandbox.inject(Fault("status", "POST", "/contactLists", status=422))
+    prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), action(ActionType.ADD_TO_LIST, "1"))
+    first = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "r8@x.io"})
+    original = failed_row(first)
+    syncs = console.sandbox.stats()["requests"]
+
+    item = replay(console, [original])[original]
+
+    replayed = console.log.run(console.log.get(item["replay_row_id"])["run_id"])
+    assert replayed is not None and item["outcome"] == "succeeded"
+    assert [a.action_type for a in replayed.attempts] == [ActionType.ADD_TO_LIST]
+    lookup = replayed.attempts[0].checks[0]
+    assert lookup.purpose == "to find the contact" and lookup.present
+    assert lookup.exchanges[0].method == "GET" and "email=r8%40x.io" in lookup.exchanges[0].url
+    assert replayed.contact_id == first.contact_id
+    assert console.sandbox.stats()["requests"] - syncs == 3  # lookup, check, subscribe: no sync
+
+
+def test_replaying_an_action_whose_contact_was_never_created_says_what_to_replay(console) -> None:
+    console.sandbox.inject(Fault("status", "POST", "/contact/sync", status=422))
+    prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), action(ActionType.ADD_TO_LIST, "1"))
+    first = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "r9@x.io"})
+    skipped = first.attempts[-1]
+    assert skipped.status is Status.SKIPPED and skipped.log_id is not None
+
+    item = replay(console, [skipped.log_id])[skipped.log_id]  # without its Add Contact
+
+    assert item["outcome"] == "skipped" and "replay the Add Contact" in item["note"]
+    new = console.log.get(item["replay_row_id"])
+    assert new["reason_code"] == "no_contact" and new["retry_of"] == skipped.log_id
+    assert console.log.ids(LogFilter(replayable=True)) == [first.attempts[0].log_id, new["id"]]

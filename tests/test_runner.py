@@ -29,7 +29,8 @@ from connector import (
 )
 from connector.actions import CONTACT_ID_PLACEHOLDER
 from connector.log_export import ExportFormat
-from connector.log_export import write as write_export
+from connector.log_export import export as export_log
+from connector.log_query import EVERYTHING
 from connector.sandbox import Fault, Sandbox
 
 
@@ -447,7 +448,7 @@ def test_the_key_never_reaches_the_log(console: Console, dry_run: bool) -> None:
     prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT), to_list("999999"))
     console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "k@x.io"}, dry_run=dry_run)
     exported = io.StringIO()
-    write_export(console.log.iter_rows(), ExportFormat.CSV, exported)
+    export_log(console.log, EVERYTHING, ExportFormat.CSV, exported)
     dump = json.dumps(list(console.log.iter_rows())) + exported.getvalue()
     dump += json.dumps([r.to_dict() for r in console.log.runs()])
     assert console.sandbox.api_key not in dump

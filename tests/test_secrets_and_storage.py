@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from connector import ActionType, Console, Interaction, SimulatedUser, StorageError
 from connector.cli import main
 from connector.log_export import ExportFormat
-from connector.log_export import write as write_export
+from connector.log_export import export as export_log
+from connector.log_query import EVERYTHING
 from connector.sandbox import Sandbox, SandboxServer
 
 LIVE_KEY = "live-secret-key-7f3a9c2e51d84b6e"
@@ -33,7 +34,7 @@ def test_the_key_is_only_in_the_settings_table(tmp_path: Path, capsys) -> None:
                 prompt, Interaction.ACCEPT, SimulatedUser(), {0: "k@x.io"}, dry_run=dry_run
             )
         out = io.StringIO()
-        write_export(console.log.iter_rows(), ExportFormat.CSV, out)
+        export_log(console.log, EVERYTHING, ExportFormat.CSV, out)
         exported = out.getvalue()
         with console.db.read() as conn:
             tables = [t for t in conn.table_names() if t != "settings"]

@@ -42,15 +42,16 @@ def _shot(page: Page, name: str, *, max_height: int = HEIGHT) -> Path:
     return path
 
 
-def _select_log_row(page: Page, index: int) -> None:
-    """Tick row ``index`` of the log table: a canvas grid, so click its row-selection cell."""
-    grid = page.get_by_test_id("stDataFrame")
+def _select_log_row(page: Page, index: int, heading: re.Pattern[str]) -> None:
+    """Tick row ``index`` of the log's table (a canvas grid: click its row-selection cell) and
+    wait for the detail ``heading`` it opens."""
+    grid = page.get_by_test_id("stDataFrame").first
     box = grid.bounding_box()
     assert box is not None, "the log table is not on screen"
     row_height = 35  # Streamlit's default, header included
     page.mouse.click(box["x"] + 15, box["y"] + row_height * (index + 1.5))
     wait_idle(page)
-    page.get_by_role("heading", name=re.compile(r"^Entry #\d+")).wait_for()
+    page.get_by_role("heading", name=heading).wait_for()
 
 
 def capture(base_url: str, page: Page) -> None:
@@ -77,9 +78,9 @@ def capture(base_url: str, page: Page) -> None:
     wait_idle(page)
     _shot(page, "simulator", max_height=1900)
 
-    goto(page, base_url + "/action_log")
-    _select_log_row(page, 1)  # newest first: the Add Contact row, whose request is short
-    _shot(page, "log", max_height=1400)
+    goto(page, base_url + "/action_log")  # the Runs view: open the run, its actions folded
+    _select_log_row(page, 0, re.compile(r"Accept on “Newsletter signup”"))
+    _shot(page, "log", max_height=1600)
 
 
 def main() -> int:

@@ -33,7 +33,8 @@ __all__ = ["AuditEvent", "AuditKind", "AuditLog", "account_snapshot", "summarize
 
 class AuditKind(StrEnum):
     ACCOUNT_SAVED = "account_saved"
-    ACCOUNT_SWITCHED = "account_switched"  # back to the sandbox: the saved account is forgotten
+    ACCOUNT_SWITCHED = "account_switched"  # to the sandbox (the saved account kept) or back
+    ACCOUNT_REMOVED = "account_removed"  # the saved account and its key deleted
     PROMPT_CREATED = "prompt_created"
     PROMPT_EDITED = "prompt_edited"
     PROMPT_DELETED = "prompt_deleted"
@@ -183,11 +184,19 @@ def summarize(
     if kind == AuditKind.ACCOUNT_SAVED:
         return _account_summary(before, after)
     if kind == AuditKind.ACCOUNT_SWITCHED:
+        if subject != "sandbox":
+            key = (after or {}).get("masked_key", "?")
+            return f"Switched back to the saved account {subject} (key {key})."
         if not before:
             return "Switched to the sandbox (no account was saved)."
         return (
             f"Switched to the sandbox; the saved account {before.get('host', '?')} "
-            f"(key {before.get('masked_key', '?')}) was forgotten."
+            f"(key {before.get('masked_key', '?')}) is kept for switching back."
+        )
+    if kind == AuditKind.ACCOUNT_REMOVED:
+        return (
+            f"Removed the saved account {(before or {}).get('host', '?')} "
+            f"(key {(before or {}).get('masked_key', '?')}); the sandbox is in use."
         )
     if kind == AuditKind.SANDBOX_RESET:
         return "Reset the sandbox to its seeded demo account; its contacts and changes were erased."

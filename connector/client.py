@@ -9,11 +9,17 @@ every failure a typed ``ApiError`` (classified in ``errors``) carrying its excha
   to repeat; the runner drives writes itself, because a write is checked before it is repeated.
 * A ``verify`` function looks at a 2xx body and returns what is missing from it ("" when the
   answer shows what the request needed); an answer without it raises ``UnexpectedResponse``.
+  Collections must hold objects with ids, and a paged one a believable ``meta.total``: whatever
+  the typed reads return was checked, so nothing downstream meets a KeyError or a TypeError.
+* An answer is read as a stream, never past ``MAX_BODY_BYTES`` (nor at all when its
+  ``Content-Length`` says it is bigger): a bigger one is ``ResponseTooLarge``, with a short
+  excerpt as evidence.
 * Redirects are never followed: the key would travel with them.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -26,16 +32,21 @@ import httpx
 from .errors import (
     ApiError,
     RateLimitedError,
+    RequestRejected,
+    ResponseTooLarge,
     SettingsError,
     UnexpectedResponse,
+    clip,
     error_for_status,
     error_for_transport,
 )
-from .models import AcList, Automation, Contact, Field, Tag, User
+from .models import AcList, Automation, Contact, Field, Tag, User, api_id
 from .records import Exchange, utc_now
 from .retry import RetryPolicy
 
 __all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_ITEMS",
     "PAGE_SIZE",
     "REDACTED",
     "AcClient",
@@ -46,6 +57,20 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100  # the API's maximum; anything larger is not documented
+# The most of one answer the client reads. The biggest answer the console asks for is a page of
+# 100 items: 100 contacts with every field they carry come to ~0.3 MB, and the page that can grow
+# most, 100 custom fields with their sideloaded dropdown options (say 200 options of ~250 bytes
+# each), to ~5 MB. 8 MiB is above any of that, and still keeps a runaway answer (a proxy's error
+# page, a stream that never ends) out of memory: 8 pages read at once hold 64 MiB at worst.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# The most items a collection may claim (``meta.total``) or a check page through: 10,000 pages,
+# 33 minutes at 5 requests per second. A bigger total is not a count the console can act on.
+MAX_ITEMS = 1_000_000
+_MB = 1024 * 1024
+_CHUNK = 64 * 1024  # read in pieces this big, so the cap is overshot by at most one piece
+_EXCERPT = 300  # characters of an answer an error's detail and an oversized exchange show
+_SHOWN_BODY = 2000  # characters of an unreadable answer an exchange keeps
+_MAX_DEPTH = 64  # JSON nested deeper is no API answer (and would exhaust Python's stack)
 REDACTED = "[redacted]"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY = RetryPolicy()
@@ -65,14 +90,31 @@ class Budget(Protocol):
 
 
 def collection(key: str, *, paged: bool = False) -> Verify:
-    """A verifier for a collection answer: ``key`` holds a list (and ``meta.total`` a count)."""
+    """A verifier for a collection answer: ``key`` holds a list of objects, each with an id
+    (and, ``paged``, ``meta.total`` a count from 0 to ``MAX_ITEMS``)."""
     noun = key[0].lower() + "".join(f" {c.lower()}" if c.isupper() else c for c in key[1:])
 
     def verify(body: Any) -> str:
-        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list):
             return f"the {noun}"
-        if paged and _count((body.get("meta") or {}).get("total")) is None:
-            return f"the total number of {noun} (meta.total)"
+        for number, item in enumerate(items):
+            if not isinstance(item, dict):
+                return f"the {noun} as objects ({key}[{number}] is {_kind(item)})"
+            if api_id(item.get("id")) is None:
+                return (
+                    f"an id for each of the {noun} ({key}[{number}].id is {_kind(item.get('id'))})"
+                )
+        if paged:
+            meta = body.get("meta") if isinstance(body, dict) else None
+            total = meta.get("total") if isinstance(meta, dict) else None
+            if total is None:
+                return f"the total number of {noun} (meta.total)"
+            if _count(total) is None:
+                return (
+                    f"a usable total number of {noun} (meta.total is {_kind(total)}, not a "
+                    f"count from 0 to {MAX_ITEMS:,})"
+                )
         return ""
 
     return verify
@@ -162,13 +204,28 @@ class AcClient:
         body: dict[str, Any] | None,
         verify: Verify | None,
     ) -> Exchange:
-        request = self._http.build_request(method, path, params=params, json=body)
+        at, started = utc_now(), time.perf_counter()
+        try:
+            request = self._http.build_request(method, path, params=params, json=body)
+        except httpx.InvalidURL as exc:  # e.g. an id with a line break in it, a huge query
+            invalid = RequestRejected(
+                f"The console could not send this request: its address is not valid "
+                f"({clip(self._redact(str(exc))).rstrip('.')}). Nothing was sent.",
+                f"{method} {clip(self._redact(path))}: {type(exc).__name__}",
+            )
+            invalid.exchange = Exchange(
+                method=method,
+                url=clip(self._redact(self.url(path)), _EXCERPT),
+                request_body=body,
+                error=invalid.message,
+                at=at,
+            )
+            raise invalid from None
         headers = {
             name: (REDACTED if name.lower() == "api-token" else value)
             for name, value in request.headers.items()
             if name.lower() in _SHOWN_HEADERS
         }
-        at, started = utc_now(), time.perf_counter()
 
         def exchange(status: int | None, answer: Any, error: str) -> Exchange:
             return Exchange(
@@ -183,40 +240,96 @@ class AcClient:
                 at=at,
             )
 
-        try:
-            response = self._http.send(request)
-        except httpx.DecodingError as exc:  # an answer came, but its body can't be decoded
+        def undecodable(status: int | None, exc: httpx.DecodingError) -> ApiError:
             odd = UnexpectedResponse(
-                f"{self.host} answered with a body that can't be decoded. "
+                f"{clip(self.host, 80)} answered with a body that can't be decoded. "
                 + _UNEXPECTED_ADVICE[method == "GET"],
-                f"{type(exc).__name__}: {self._redact(str(exc))}",
+                f"{type(exc).__name__}: {clip(self._redact(str(exc)), _EXCERPT)}",
+                status=status,
             )
-            odd.exchange = exchange(None, None, odd.message)
-            raise odd from None
+            odd.exchange = exchange(status, None, odd.message)
+            return odd
+
+        def lost(status: int | None, exc: httpx.RequestError) -> ApiError:
+            failure = error_for_transport(exc, host=self.host, redact=self._redact)
+            failure.exchange = exchange(status, None, failure.message)
+            return failure
+
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.DecodingError as exc:  # an answer came, but its body can't be decoded
+            raise undecodable(None, exc) from None
         except httpx.RequestError as exc:
-            lost = error_for_transport(exc, host=self.host, redact=self._redact)
-            lost.exchange = exchange(None, None, lost.message)
-            raise lost from None
-        payload, unreadable = _parse(response)
-        text = self._redact(response.text)  # before any cut: a cut key would survive it
-        shown = text[:2000] if unreadable else payload
-        detail = f"HTTP {response.status_code} {method} {request.url.path}"
-        if not response.is_success:
+            raise lost(None, exc) from None
+        status = response.status_code
+        try:
+            raw, announced = _read_capped(response)
+        except httpx.DecodingError as exc:  # a compressed body that does not decompress
+            raise undecodable(status, exc) from None
+        except httpx.RequestError as exc:  # the connection broke (or stalled) mid-body
+            raise lost(status, exc) from None
+        finally:
+            response.close()
+        encoding = response.encoding or "utf-8"
+        detail = f"HTTP {status} {method} {clip(self._redact(request.url.path), 200)}"
+        answer_headers = httpx.Headers(
+            {name: self._redact(value) for name, value in response.headers.items()}
+        )
+
+        def refused(payload: Any, excerpt: str, shown: Any) -> ApiError:
             failure = error_for_status(
-                response.status_code,
+                status,
                 host=self.host,
                 payload=self._redact(payload),
-                headers=response.headers,
-                detail=f"{detail}: {text[:300]}",
+                headers=answer_headers,
+                detail=f"{detail}: {excerpt}",
             )
-            failure.exchange = exchange(response.status_code, shown, failure.message)
+            failure.exchange = exchange(status, shown, failure.message)
             if isinstance(failure, RateLimitedError) and self.budget is not None:
                 # The account is over its limit for everyone: hold every process, retry or not.
                 self.budget.hold(failure.retry_after if failure.retry_after is not None else 1.0)
-            raise failure
+            return failure
+
+        if announced is not None or len(raw) > MAX_BODY_BYTES:
+            excerpt = self._excerpt(
+                raw[: 4 * (_EXCERPT + len(self._key))].decode(encoding, "replace")
+            )
+            shown = excerpt or None
+            if not response.is_success:
+                raise refused(
+                    None, f"an answer over {MAX_BODY_BYTES // _MB} MB, not read: {excerpt!r}", shown
+                )
+            if announced is not None:
+                size = (
+                    f"announced an answer of {announced / _MB:,.0f} MB (Content-Length), more "
+                    f"than the {MAX_BODY_BYTES // _MB} MB any of its answers needs, so it was "
+                    "not read"
+                )
+            else:
+                size = (
+                    f"answered with more than {MAX_BODY_BYTES // _MB} MB, more than any of its "
+                    "answers needs, so nothing was read further"
+                )
+            flood = ResponseTooLarge(
+                f"ActiveCampaign (HTTP {status}) {size}. " + _TOO_LARGE_ADVICE[method == "GET"],
+                f"{detail}: {excerpt!r}",
+                status=status,
+            )
+            flood.exchange = exchange(status, shown, flood.message)
+            raise flood
+        payload, unreadable = _parse(raw)
+        if unreadable:
+            text = self._redact(raw.decode(encoding, "replace"))  # before any cut: a cut key
+            excerpt, shown = clip(text, _EXCERPT), text[:_SHOWN_BODY]  # would survive it
+        else:
+            payload = self._redact(payload)
+            excerpt = "" if payload is None else clip(_dumps(payload), _EXCERPT)
+            shown = payload
+        if not response.is_success:
+            raise refused(payload, excerpt, shown)
         lacks = verify(payload) if verify is not None and not unreadable else ""
         if unreadable:
-            missing = "with something that is not JSON"
+            missing = f"with {unreadable}"
         elif lacks:
             missing = (
                 f"with an empty body instead of {lacks}" if payload is None else f"without {lacks}"
@@ -225,15 +338,19 @@ class AcClient:
             missing = ""
         if missing:
             odd = UnexpectedResponse(
-                f"ActiveCampaign answered HTTP {response.status_code} {missing}. "
+                f"ActiveCampaign answered HTTP {status} {missing}. "
                 + _UNEXPECTED_ADVICE[method == "GET"],
-                f"{detail}: {text[:300]!r}",
-                status=response.status_code,
-                body=self._redact(payload),
+                f"{detail}: {excerpt!r}",
+                status=status,
+                body=payload,
             )
-            odd.exchange = exchange(response.status_code, shown, odd.message)
+            odd.exchange = exchange(status, shown, odd.message)
             raise odd
-        return exchange(response.status_code, payload, "")
+        return exchange(status, payload, "")
+
+    def _excerpt(self, text: str) -> str:
+        """The start of an answer, key redacted before the cut (a cut key would survive it)."""
+        return clip(self._redact(text[: _EXCERPT + len(self._key)]), _EXCERPT)
 
     # -- with retries ------------------------------------------------------------------------------
 
@@ -347,11 +464,16 @@ class AcClient:
         bodies = self.pages("/fields", "fields", on_progress=on_progress)
         options: dict[str, list[str]] = {}
         for body in bodies:
-            for option in body.get("fieldOptions") or []:
-                if isinstance(option, dict) and option.get("value") is not None:
-                    options.setdefault(str(option.get("field")), []).append(str(option["value"]))
+            sideloaded = body.get("fieldOptions")
+            for option in sideloaded if isinstance(sideloaded, list) else []:
+                if not isinstance(option, dict):
+                    continue
+                field_id, value = api_id(option.get("field")), option.get("value")
+                scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+                if field_id is not None and scalar:
+                    options.setdefault(field_id, []).append(str(value))
         return [
-            Field.from_api(item, tuple(options.get(str(item.get("id")), ())))
+            Field.from_api(item, tuple(options.get(api_id(item.get("id")) or "", ())))
             for body in bodies
             for item in body["fields"]
             if isinstance(item, dict)
@@ -387,23 +509,97 @@ _UNEXPECTED_ADVICE = {
 }
 
 
-def _parse(response: httpx.Response) -> tuple[Any, bool]:
-    """(payload, unreadable): an empty body is None (ActiveCampaign sometimes answers 200 with
-    nothing); a body that is not JSON is unreadable."""
-    if not response.content.strip():
-        return None, False
-    try:
-        return response.json(), False
-    except ValueError:
-        return None, True
+_TOO_LARGE_ADVICE = {
+    True: "Nothing was changed. If it persists, check that the API URL is the one from "
+    "Settings > Developer: something other than ActiveCampaign may be answering.",
+    False: "It may or may not have been applied: check the contact in ActiveCampaign.",
+}
 
 
-def _count(value: Any) -> int | None:
+def _read_capped(response: httpx.Response) -> tuple[bytes, int | None]:
+    """(body, None), reading no more than ``MAX_BODY_BYTES`` + 1 bytes of it; or (what was
+    read, the size announced) without reading when ``Content-Length`` is over the cap. A body
+    longer than the cap comes back cut at the cap + 1 byte: the caller sees it is too long."""
+    announced = _count(response.headers.get("content-length"), limit=None)
+    if announced is not None and announced > MAX_BODY_BYTES:
+        return b"", announced
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            break
+    return b"".join(chunks)[: MAX_BODY_BYTES + 1], None
+
+
+def _parse(raw: bytes) -> tuple[Any, str]:
+    """(payload, why it is unreadable or ""): an empty body is None (ActiveCampaign sometimes
+    answers 200 with nothing); a body that is not JSON, or JSON nested deeper than any answer,
+    is unreadable."""
+    if not raw.strip():
+        return None, ""
     try:
-        number = int(value)
-    except (TypeError, ValueError):
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None, "something that is not JSON"
+    if _deeper_than(payload, _MAX_DEPTH):
+        return None, f"JSON nested more than {_MAX_DEPTH} levels deep, which no answer is"
+    return payload, ""
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects or arrays more than ``limit`` deep (without recursing:
+    the point is to find what would overflow the stack of whatever recursed over it)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _count(value: Any, limit: int | None = MAX_ITEMS) -> int | None:
+    """A count the API sent ("4" or 4) from 0 to ``limit``; None for anything else (missing,
+    negative, a fraction, text, true, a number too big to act on)."""
+    if isinstance(value, bool):
         return None
-    return number if number >= 0 else None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        value = value.strip()
+        if not value.isascii() or not value.isdigit() or len(value) > 19:
+            return None
+    if not isinstance(value, int | str):
+        return None
+    number = int(value)
+    if number < 0 or (limit is not None and number > limit):
+        return None
+    return number
+
+
+def _kind(value: Any) -> str:
+    """A JSON value, described in a few words for an error (never at length)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return f"“{clip(value, 30)}”" if value else "empty"
+    return clip(repr(value), 30)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _user_with_email(body: Any) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from .audit import AuditKind, AuditLog, account_snapshot
 from .budget import RequestBudget
 from .catalog import Catalog, RefreshProgress
+from .cipher import KeyCipher
 from .claims import Claims
 from .client import AcClient
 from .db import BUSY_TIMEOUT_SECONDS, Database
@@ -34,7 +35,14 @@ from .retention import Cleanup, count_older, delete_older
 from .retry import RetryPolicy
 from .runner import Runner
 from .sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox
-from .settings import AccountSettings, SettingsStore, env_number, parse_api_key, parse_api_url
+from .settings import (
+    AccountSettings,
+    SettingsStore,
+    allowed_hosts,
+    env_number,
+    parse_api_key,
+    parse_api_url,
+)
 from .worker import JobQueue
 
 __all__ = ["DEFAULT_DB", "DEMO_SEEDED", "Console"]
@@ -102,6 +110,26 @@ class Console:
         key = self._sandbox.api_key if self._sandbox is not None else DEMO_API_KEY
         return self.settings.effective(SANDBOX_URL, key, self.env)
 
+    def account_source(self) -> str:
+        """Where the account in effect comes from (``environment``, ``saved``, ``sandbox``), or
+        ``unusable`` when it can't be used."""
+        try:
+            return self.account().source
+        except SettingsError:
+            return "unusable"
+
+    def will_encrypt(self) -> bool:
+        """Whether a key saved now is encrypted (``CONNECTOR_SECRET_KEY`` is set and usable)."""
+        try:
+            return KeyCipher.from_env(self.env).encrypts
+        except SettingsError:
+            return False
+
+    def key_encrypted(self) -> bool:
+        """Whether the saved key is encrypted at rest."""
+        saved = self.settings.account()
+        return saved is not None and saved.encrypted
+
     def client(self, account: AccountSettings | None = None) -> AcClient:
         """The shared client for ``account`` (default: the one in effect)."""
         account = account or self.account()
@@ -115,6 +143,10 @@ class Console:
             return self._clients[key]
 
     def _new_client(self, account: AccountSettings, transport: object = None) -> AcClient:
+        if transport is None:
+            # The last door before the key leaves the process: only an allowed host, whatever
+            # path the account took to get here.
+            parse_api_url(account.api_url, allowed_hosts(self.env))
         return AcClient(
             account.api_url,
             account.api_key,
@@ -144,18 +176,19 @@ class Console:
         Without arguments checks the account in effect; with them, the typed (unsaved) ones."""
         if api_url is None or api_key is None:
             return self.client().me()
-        account = AccountSettings(parse_api_url(api_url), parse_api_key(api_key), "saved")
+        url = parse_api_url(api_url, allowed_hosts(self.env))
+        account = AccountSettings(url, parse_api_key(api_key), "saved")
         with self._new_client(account) as client:
             return client.me()
 
     def save_account(
         self, api_url: str, api_key: str, *, operator: str = "", source: str = "setup"
     ) -> User:
-        """Check the account live, then save it; nothing is saved when the check fails. The
-        audit trail gets the URL and the masked key, never the key."""
+        """Check the account live, then save it and put it in use; nothing is saved when the
+        check fails. The audit trail gets the URL and the masked key, never the key."""
         user = self.check(api_url, api_key)
         before = self._saved_account()
-        url, key = self.settings.save(api_url, api_key)
+        url, key = self.settings.save(api_url, api_key, self.env)
         after = account_snapshot(url, key)
         self.audit.record(
             AuditKind.ACCOUNT_SAVED,
@@ -169,14 +202,48 @@ class Console:
         return user
 
     def use_sandbox(self, *, operator: str = "", source: str = "setup") -> None:
-        """Forget the saved account: the console goes back to the sandbox."""
+        """Go back to the sandbox; the saved account stays saved, to switch back to without
+        entering the key again."""
         before = self._saved_account()
-        self.settings.clear()
+        self.settings.use("sandbox")
         self.audit.record(
             AuditKind.ACCOUNT_SWITCHED,
             "sandbox",
             before=before,
-            after={"account": "sandbox"},
+            after={"account": "sandbox", "saved account": "kept"},
+            operator=operator,
+            source=source,
+        )
+
+    def use_saved_account(self, *, operator: str = "", source: str = "setup") -> AccountSettings:
+        """Switch back to the saved account (its key must open); returns it."""
+        self.settings.use("saved")
+        try:
+            account = self.account()
+        except SettingsError:
+            self.settings.use("sandbox")  # a key that can't be opened is not left in use
+            raise
+        self.audit.record(
+            AuditKind.ACCOUNT_SWITCHED,
+            account.label,
+            before={"account": "sandbox"},
+            after=self._saved_account(),
+            operator=operator,
+            source=source,
+        )
+        return account
+
+    def forget_account(self, *, operator: str = "", source: str = "setup") -> None:
+        """Remove the saved account and its key from the data file; the sandbox is in use."""
+        before = self._saved_account()
+        if before is None:
+            return
+        self.settings.clear()
+        self.audit.record(
+            AuditKind.ACCOUNT_REMOVED,
+            before["host"],
+            before=before,
+            after=None,
             operator=operator,
             source=source,
         )
@@ -194,8 +261,10 @@ class Console:
         )
 
     def _saved_account(self) -> dict[str, str] | None:
-        saved = self.settings.saved()
-        return account_snapshot(*saved) if saved else None
+        saved = self.settings.account()
+        if saved is None:
+            return None
+        return {"api_url": saved.api_url, "host": saved.host, "masked_key": saved.masked_key}
 
     # -- prompts ----------------------------------------------------------------------------------
 

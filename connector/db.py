@@ -34,6 +34,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from .errors import StorageError
+from .files import private_sqlite
 from .sqlite import retry_while_locked
 
 __all__ = [
@@ -411,7 +412,7 @@ class Database:
         self._stats_checked = -float("inf")
         self._idle: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue(maxsize=pool_size)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(self.path)  # owner-only before SQLite creates its WAL beside it
         except OSError as exc:
             raise self._failure(exc) from None
         with self._connection() as db:
@@ -461,6 +462,9 @@ class Database:
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted and overwritten content is zeroed, not left in free space: a replaced API key
+        # and the emails of deleted log rows leave the file.
+        conn.execute("PRAGMA secure_delete = ON")
         return sqlite_utils.Database(conn)
 
     @contextmanager
@@ -499,6 +503,20 @@ class Database:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the file and truncate it to nothing, so a value just overwritten
+        (a rotated key) is in no file any more. Waits for readers up to the busy timeout;
+        False when some reader kept an old snapshot open all along."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            with self._write_lock, self._connection() as db:
+                busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:

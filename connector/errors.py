@@ -13,6 +13,7 @@
         ├── RateLimitedError       429: ``retry_after`` seconds
         ├── ServerError            5xx
         │   └── UnexpectedResponse 2xx without what the request needs (empty, not JSON, no object)
+        │       └── ResponseTooLarge   an answer over ``MAX_BODY_BYTES``, not read past the cap
         └── UnreachableError       the request got no answer
             ├── HostNotFound       DNS: the host name does not exist
             ├── ConnectFailed      refused / no connection: the request was never sent
@@ -26,7 +27,10 @@ write must be checked before its outcome is reported).
 Which class a failure gets is decided here and nowhere else: ``STATUS_ERRORS`` for HTTP statuses,
 ``TRANSPORT_ERRORS`` for exceptions raised while sending (matched against the whole exception
 chain, so a DNS failure is recognised by its ``socket.gaierror``, not by words in a message).
-Messages never hold the API key: the client redacts what it passes in.
+Messages never hold the API key: the client redacts what it passes in. Nor do they repeat at
+length what the server sent or the operator typed: a host, a location or the API's own words are
+cut to a couple of hundred characters (``clip``); what there is to read beyond that is in the
+exchange, redacted.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
     "RateLimitedError",
     "RedirectError",
     "RequestRejected",
+    "ResponseTooLarge",
     "ServerError",
     "SettingsError",
     "StorageError",
@@ -58,6 +63,7 @@ __all__ = [
     "UnreachableError",
     "ValidationError",
     "api_message",
+    "clip",
     "error_for_status",
     "error_for_transport",
 ]
@@ -158,6 +164,14 @@ class UnexpectedResponse(ServerError):
     ``contactList``…). A write answered like this may or may not have been applied."""
 
 
+class ResponseTooLarge(UnexpectedResponse):
+    """An answer bigger than any the API sends (``client.MAX_BODY_BYTES``): read no further than
+    that, and not retried (the same request would get the same flood). A write answered like
+    this may or may not have been applied, like any other unexpected answer."""
+
+    retryable = False
+
+
 class UnreachableError(ApiError):
     """No answer came. The subclasses say whether the request could have been applied."""
 
@@ -237,14 +251,14 @@ def error_for_status(
         (ServerError, "{host} answered HTTP {status}, which the API never sends."),
     )
     message = template.format(
-        host=host,
+        host=clip(host, _HOST_SHOWN),
         status=status,
         api_says=said or "no reason given",
         # A bare 401/403 is the key; anything else the API explains (e.g. a user's permissions).
         refusal=_KEY_REFUSED
         if said in ("", "Forbidden")
         else f"ActiveCampaign refused the request: {said}.",
-        location=_short(headers.get("location", "")) or "another address",
+        location=clip(headers.get("location", ""), _LOCATION_SHOWN) or "another address",
         wait=f" Wait {retry_after:g} s and try again." if retry_after else " Try again shortly.",
     )
     return cls(
@@ -308,8 +322,10 @@ def error_for_transport(
         ),
         (ConnectionLost, TRANSPORT_ERRORS[-1][2]),
     )
-    detail = " <- ".join(f"{type(link).__name__}: {redact(str(link))}" for link in chain)
-    return cls(template.format(host=host), detail, exchange=exchange)
+    detail = " <- ".join(
+        f"{type(link).__name__}: {clip(redact(str(link)), _DETAIL_SHOWN)}" for link in chain
+    )
+    return cls(template.format(host=clip(host, _HOST_SHOWN)), detail, exchange=exchange)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -326,9 +342,10 @@ def api_message(payload: Any) -> str:
     if not isinstance(payload, dict):
         return ""
     if isinstance(payload.get("message"), str):
-        return _short(payload["message"])
+        return clip(payload["message"])
     parts = []
-    for item in payload.get("errors") or []:
+    items = payload.get("errors")
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
         title = str(item.get("title") or item.get("detail") or item.get("code") or "").strip()
@@ -336,11 +353,21 @@ def api_message(payload: Any) -> str:
         pointer = str(source.get("pointer") or "") if isinstance(source, dict) else ""
         where = pointer.rsplit("/", 1)[-1] if pointer else ""
         parts.append(f"{title} ({where})" if where and title else title)
-    return _short("; ".join(p for p in parts if p))
+    return clip("; ".join(p for p in parts if p))
 
 
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# How much of what the server sent (or the operator typed) an error repeats: a host name is at
+# most 253 characters by DNS, but a real API host is under 80; the API's own words, a redirect's
+# location and an exception's text get a couple of sentences' worth.
+_HOST_SHOWN = 80
+_LOCATION_SHOWN = 120
+_DETAIL_SHOWN = 300
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` on one line, cut to ``limit`` characters (the cut marked with "…")."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "".join(c if c.isprintable() else " " for c in short)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

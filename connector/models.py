@@ -1,14 +1,21 @@
 """Small typed records of ActiveCampaign objects and the vocabulary of Engage's prompts.
 
 ActiveCampaign sends ids, flags and counters as JSON strings (sometimes ints); the ``from_api``
-constructors accept both and keep ids as strings, the way the API addresses them.
+constructors accept both and keep ids as strings, the way the API addresses them. They take any
+JSON value and never fail on a missing key or an odd type (a ``null`` name is "", a counter that
+is not one is 0); only something that is not an object at all is an ``UnexpectedResponse``.
+Whether an answer carries the ids the console needs is the client's verifiers' job (``api_id``).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from .errors import UnexpectedResponse
 
 __all__ = [
     "AcList",
@@ -23,6 +30,7 @@ __all__ = [
     "PromptType",
     "Tag",
     "User",
+    "api_id",
 ]
 
 
@@ -106,15 +114,50 @@ class CatalogKind(StrEnum):
     TAGS = "tags"
 
 
+_ID = re.compile(r"[0-9]{1,20}")
+
+
+def api_id(value: Any) -> str | None:
+    """An object's id as the API addresses it (a string of digits; some answers send an int),
+    or None when ``value`` is not one (missing, null, "", a float, text, an object...)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if 0 <= value < 10**20 else None
+    if isinstance(value, str) and _ID.fullmatch(value):
+        return value
+    return None
+
+
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A text field: "" for null (and for an object or array, which no text field holds)."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value)
 
 
 def _int(value: Any, default: int = 0) -> int:
+    """A counter or flag ("2", 2, 2.0); ``default`` for anything else (null, "x", 1e999...)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else default
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 20:  # int() of a 4,300-digit string is refused only after a while
+            return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
+
+
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise UnexpectedResponse(
+            f"ActiveCampaign sent {what} that is not an object ({type(data).__name__}). "
+            "Nothing was changed. Try again; if it persists, check that the API URL is the one "
+            "from Settings > Developer."
+        )
+    return data
 
 
 @dataclass(frozen=True)
@@ -130,7 +173,8 @@ class User:
         return f"{self.first_name} {self.last_name}".strip() or self.username
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> User:
+    def from_api(cls, data: Any) -> User:
+        data = _object(data, "the user")
         return cls(
             id=_str(data.get("id")),
             username=_str(data.get("username")),
@@ -148,7 +192,8 @@ class AcList:
     created: str
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> AcList:
+    def from_api(cls, data: Any) -> AcList:
+        data = _object(data, "a list")
         return cls(
             id=_str(data.get("id")),
             name=_str(data.get("name")),
@@ -166,7 +211,8 @@ class Automation:
     multientry: bool
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Automation:
+    def from_api(cls, data: Any) -> Automation:
+        data = _object(data, "an automation")
         return cls(
             id=_str(data.get("id")),
             name=_str(data.get("name")),
@@ -202,7 +248,8 @@ class Field:
         return InputKind.TEXT
 
     @classmethod
-    def from_api(cls, data: dict[str, Any], options: tuple[str, ...] = ()) -> Field:
+    def from_api(cls, data: Any, options: tuple[str, ...] = ()) -> Field:
+        data = _object(data, "a custom field")
         return cls(
             id=_str(data.get("id")),
             name=_str(data.get("title")),
@@ -220,7 +267,8 @@ class Tag:
     description: str
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Tag:
+    def from_api(cls, data: Any) -> Tag:
+        data = _object(data, "a tag")
         return cls(
             id=_str(data.get("id")),
             name=_str(data.get("tag")),
@@ -238,7 +286,8 @@ class Contact:
     phone: str
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Contact:
+    def from_api(cls, data: Any) -> Contact:
+        data = _object(data, "a contact")
         return cls(
             id=_str(data.get("id")),
             email=_str(data.get("email")),

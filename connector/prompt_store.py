@@ -11,8 +11,10 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlite_utils.db import NotFoundError
+
 from .db import Database
-from .errors import InputError
+from .errors import InputError, clip
 from .prompts import Prompt, name_key
 
 __all__ = ["PromptStore"]
@@ -35,25 +37,34 @@ class PromptStore:
         return self._from_row(rows[0]) if rows else None
 
     def save(self, prompt: Prompt) -> Prompt:
-        """Insert or update after validation; returns the prompt with its id."""
+        """Insert or update after validation; returns the prompt with its id. A refusal
+        (``InputError``) leaves the store as it was."""
         row = self._row(prompt)
         try:
             with self._db.write() as conn:
                 if prompt.id is None:
-                    prompt.id = self._insert(conn, row)
+                    new_id = self._insert(conn, row)
                 else:
                     conn.table("prompts").update(prompt.id, row)
+        except NotFoundError:
+            raise InputError(
+                "This prompt no longer exists: it was deleted, perhaps in another window. "
+                "Nothing was saved; create it again or duplicate another one.",
+                field="id",
+            ) from None
         except sqlite3.IntegrityError:
             with self._db.read() as conn:
                 found = conn.execute(
                     "SELECT name FROM prompts WHERE name_key = ?", [row["name_key"]]
                 ).fetchone()
-            same = f"“{found[0]}”" if found else f"“{row['name']}”"
+            same = f"“{clip(found[0] if found else row['name'], 61)}”"
             raise InputError(
                 f"A prompt named {same} already exists (names are compared without case or "
                 "extra spaces). Choose another name.",
                 field="name",
             ) from None
+        if prompt.id is None:
+            prompt.id = new_id
         prompt.name = row["name"]
         return prompt
 

@@ -16,17 +16,20 @@ Inputs and actions carry stable ids, so an editor can key its widgets on them an
 from __future__ import annotations
 
 import json
+import math
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import InputError
+from .errors import InputError, clip
 from .models import ActionType, ErrorBehaviour, InputKind, Interaction, PromptType
 
 __all__ = [
     "DEFAULT_TRAITS",
     "MAX_INPUTS",
+    "MAX_NAME",
     "MAX_TIMEOUT",
     "STANDARD_CONTACT_FIELDS",
     "ActionConfig",
@@ -42,6 +45,8 @@ __all__ = [
 
 MAX_INPUTS = 3
 MAX_TIMEOUT = 3600  # seconds: a prompt that waits an hour to time out is already a long one
+MAX_NAME = 200  # characters: a name is read in lists, the log and job titles, not a description
+_SHOWN = 60  # characters of something typed that a refusal repeats
 STANDARD_CONTACT_FIELDS: dict[str, str] = {
     "email": "Email",
     "firstName": "First name",
@@ -110,7 +115,7 @@ class FieldMapping:
     @property
     def field_label(self) -> str:
         custom = custom_field_id(self.field)
-        return STANDARD_CONTACT_FIELDS.get(self.field) or f"Custom field #{custom}"
+        return STANDARD_CONTACT_FIELDS.get(self.field) or f"Custom field #{clip(custom or '', 20)}"
 
 
 @dataclass
@@ -159,14 +164,28 @@ class Prompt:
 
     def validate(self) -> None:
         """Raise ``InputError`` naming the first thing that makes this prompt unusable."""
-        if not self.name.strip():
+        name = self.name.strip()
+        if not name:
             raise InputError("Give the prompt a name.", field="name")
+        if len(name) > MAX_NAME:
+            raise InputError(
+                f"A prompt name has at most {MAX_NAME} characters; this one has {len(name):,}. "
+                "Shorten it.",
+                field="name",
+            )
+        odd = next((c for c in name if unicodedata.category(c) in ("Cc", "Cs")), None)
+        if odd is not None:
+            raise InputError(
+                f"The prompt name holds a character that can't be shown or stored "
+                f"(U+{ord(odd):04X}): type the name again without it.",
+                field="name",
+            )
         if len(self.inputs) > MAX_INPUTS:
             raise InputError(f"A prompt has at most {MAX_INPUTS} form inputs.", field="inputs")
         if not 0 <= self.timeout_seconds <= MAX_TIMEOUT:
             raise InputError(
                 f"The timeout must be between 0 (no countdown) and {MAX_TIMEOUT} seconds, not "
-                f"{self.timeout_seconds}.",
+                f"{clip(str(self.timeout_seconds), 20)}.",
                 field="timeout_seconds",
             )
         for number, form_input in enumerate(self.inputs, start=1):
@@ -174,7 +193,7 @@ class Prompt:
                 raise InputError(f"Form input {number} needs a label.", field=f"input_{number}")
             if form_input.kind is InputKind.CHOICE and not form_input.options:
                 raise InputError(
-                    f"Form input “{form_input.label}” is a choice but offers no options.",
+                    f"Form input “{_shown(form_input.label)}” is a choice but offers no options.",
                     field=f"input_{number}",
                 )
         if len({i.id for i in self.inputs}) != len(self.inputs):
@@ -196,15 +215,15 @@ class Prompt:
                 mapping.field not in STANDARD_CONTACT_FIELDS
                 and not (custom_field_id(mapping.field) or "").isdigit()
             ):
-                raise InputError(f"“{mapping.field}” is not a contact field.", field=where)
+                raise InputError(f"“{_shown(mapping.field)}” is not a contact field.", field=where)
             if mapping.source is Source.INPUT:
                 form_input = self.input_by_id(mapping.value)
                 if form_input is None:
                     raise InputError(f"{label} takes a form input that no longer exists.", where)
                 if mapping.field == "email" and form_input.kind is not InputKind.EMAIL:
                     raise InputError(
-                        f"Form input “{form_input.label}” fills the email, so its validation "
-                        "must be Email.",
+                        f"Form input “{_shown(form_input.label)}” fills the email, so its "
+                        "validation must be Email.",
                         field=where,
                     )
             elif mapping.source is Source.TRAIT and not mapping.value.strip():
@@ -235,7 +254,7 @@ class Prompt:
                 target_id, target_name = spec.target(config.params)
                 earlier = first_at.setdefault((config.type, target_id), position)
                 if earlier != position:
-                    on = f" on “{target_name or target_id}”" if target_id else ""
+                    on = f" on “{_shown(target_name or target_id)}”" if target_id else ""
                     raise InputError(
                         f"{interaction.label}: actions {earlier} and {position} are both "
                         f"{spec.label}{on}. Remove one: an action runs once per interaction.",
@@ -267,8 +286,8 @@ class Prompt:
         if self.action_count and (email is None or email.source is not Source.INPUT):
             found.append(
                 "No form input fills the email, so the actions rely on the user's "
-                f"{email.value if email else 'email_address'} trait; users without it are "
-                "skipped."
+                f"{_shown(email.value) if email else 'email_address'} trait; users without it "
+                "are skipped."
             )
         return found
 
@@ -282,53 +301,171 @@ class Prompt:
         return json.loads(json.dumps(data))  # enums to their string values
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Prompt:
+    def from_dict(cls, data: Any) -> Prompt:
         """A prompt from its stored JSON, in any shape it was ever stored in: inputs without
-        ids get stable ones, and an input's old ``maps_to`` becomes a mapping."""
+        ids get stable ones, and an input's old ``maps_to`` becomes a mapping. A definition that
+        is no prompt (a value of the wrong type, a kind or an action that does not exist) is an
+        ``InputError`` saying which part; the prompt itself is checked by ``validate``."""
+        data = _object(data, "The definition")
         inputs: list[FormInput] = []
         mappings = [
             FieldMapping(
-                str(m["field"]),
-                Source(m["source"]),
-                str(m.get("value", "")),
+                _text(_required(m, "field", f"Mapping {n}"), f"Mapping {n}'s field"),
+                _choice(Source, _required(m, "source", f"Mapping {n}"), f"Mapping {n}'s source"),
+                _text(m.get("value"), f"Mapping {n}'s value"),
                 bool(m.get("multiple", False)),
             )
-            for m in data.get("mappings") or []
+            for n, m in _objects(data.get("mappings"), "The mappings")
         ]
-        for number, raw in enumerate(data.get("inputs") or [], start=1):
+        for number, raw in _objects(data.get("inputs"), "The form inputs"):
+            where = f"Form input {number}"
             form_input = FormInput(
-                label=str(raw.get("label", "")),
-                placeholder=str(raw.get("placeholder", "")),
-                kind=InputKind(raw.get("kind", InputKind.TEXT)),
+                label=_text(raw.get("label"), f"{where}'s label"),
+                placeholder=_text(raw.get("placeholder"), f"{where}'s placeholder"),
+                kind=_choice(InputKind, raw.get("kind", InputKind.TEXT), f"{where}'s kind"),
                 required=bool(raw.get("required", False)),
-                options=[str(o) for o in raw.get("options") or []],
-                id=str(raw.get("id") or f"in{number}"),
+                options=[
+                    _text(o, f"{where}'s options")
+                    for o in _list(raw.get("options"), f"{where}'s options")
+                ],
+                id=_text(raw.get("id"), f"{where}'s id") or f"in{number}",
             )
             inputs.append(form_input)
             if raw.get("maps_to"):  # stored before mappings existed
-                mappings.append(FieldMapping(str(raw["maps_to"]), Source.INPUT, form_input.id))
+                target = _text(raw["maps_to"], f"{where}'s field")
+                mappings.append(FieldMapping(target, Source.INPUT, form_input.id))
+        actions: dict[Interaction, list[ActionConfig]] = {}
+        for key, configs in _object(data.get("actions"), "The actions").items():
+            interaction = _choice(Interaction, key, "An interaction")
+            if not configs:  # no actions: as ``to_dict`` writes it, so reading round-trips
+                continue
+            actions[interaction] = [
+                ActionConfig(
+                    type=_choice(
+                        ActionType,
+                        _required(a, "type", f"{interaction.label}, action {n}"),
+                        f"{interaction.label}, action {n}'s type",
+                    ),
+                    params={
+                        _text(k, "An action's parameter"): _text(v, f"Parameter {_shown(k)}")
+                        for k, v in _object(a.get("params"), "An action's parameters").items()
+                    },
+                    on_error=_choice(
+                        ErrorBehaviour,
+                        a.get("on_error", ErrorBehaviour.STOP),
+                        f"{interaction.label}, action {n}'s error behaviour",
+                    ),
+                    id=_text(a.get("id"), "An action's id") or f"{key}{n}",
+                )
+                for n, a in _objects(configs, f"The {interaction.label} actions")
+            ]
         return cls(
-            id=data.get("id"),
-            name=str(data.get("name", "")),
-            prompt_type=PromptType(data.get("prompt_type", PromptType.MODAL)),
-            headline=str(data.get("headline", "")),
-            body=str(data.get("body", "")),
-            accept_label=str(data.get("accept_label", "")),
-            secondary_label=str(data.get("secondary_label", "")),
-            decline_label=str(data.get("decline_label", "")),
-            timeout_seconds=int(data.get("timeout_seconds") or 0),
+            id=_prompt_id(data.get("id")),
+            name=_text(data.get("name"), "The name"),
+            prompt_type=_choice(
+                PromptType, data.get("prompt_type", PromptType.MODAL), "The prompt type"
+            ),
+            headline=_text(data.get("headline"), "The headline"),
+            body=_text(data.get("body"), "The body"),
+            accept_label=_text(data.get("accept_label"), "The accept button"),
+            secondary_label=_text(data.get("secondary_label"), "The secondary button"),
+            decline_label=_text(data.get("decline_label"), "The decline button"),
+            timeout_seconds=_whole(data.get("timeout_seconds"), "The timeout"),
             inputs=inputs,
             mappings=mappings,
-            actions={
-                Interaction(key): [
-                    ActionConfig(
-                        type=ActionType(a["type"]),
-                        params={k: str(v) for k, v in (a.get("params") or {}).items()},
-                        on_error=ErrorBehaviour(a.get("on_error", ErrorBehaviour.STOP)),
-                        id=str(a.get("id") or f"{key}{n}"),
-                    )
-                    for n, a in enumerate(configs, start=1)
-                ]
-                for key, configs in (data.get("actions") or {}).items()
-            },
+            actions=actions,
         )
+
+
+# -- reading a stored definition ------------------------------------------------------------
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _shown(value: Any) -> str:
+    """Something typed, as a message repeats it: one line, at most ``_SHOWN`` characters."""
+    return clip(str(value), _SHOWN + 1)
+
+
+def _unreadable(what: str) -> InputError:
+    return InputError(
+        f"The prompt definition can't be read: {what}. Fix it, or build the prompt again in the "
+        "editor.",
+        field="definition",
+    )
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true or false"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "null")
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _unreadable(f"{what} is {_kind(value)}, not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _unreadable(f"{what} are {_kind(value)}, not a list")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[tuple[int, dict[str, Any]]]:
+    """The objects of list ``value``, numbered from 1."""
+    items = _list(value, what)
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise _unreadable(f"{what}: item {number} is {_kind(item)}, not an object")
+    return list(enumerate(items, start=1))
+
+
+def _required(item: dict[str, Any], key: str, what: str) -> Any:
+    if item.get(key) is None:
+        raise _unreadable(f"{what} has no {key}")
+    return item[key]
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise _unreadable(f"{what} is {_kind(value)}, not text")
+
+
+def _choice(kind: type[_E], value: Any, what: str) -> _E:
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(member.value for member in kind)
+        raise _unreadable(f"{what} “{_shown(value)}” is not one of: {allowed}") from None
+
+
+def _whole(value: Any, what: str) -> int:
+    """A whole number stored as a number or as digits ("" and null: 0)."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and len(value.strip()) <= 12:
+        try:
+            value = int(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**12:
+        return value
+    raise _unreadable(f"{what} “{_shown(value)}” is not a whole number")
+
+
+def _prompt_id(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    raise _unreadable(f"The id “{_shown(value)}” is not a prompt's id")

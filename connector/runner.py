@@ -34,13 +34,14 @@ from itertools import count
 from typing import Any
 
 from .actions import CONTACT_ID_PLACEHOLDER, REGISTRY, ActionSpec, Presence, Reads, RunContext
+from .actions.base import object_in
 from .claims import ClaimBusy, ClaimKey, Claims
 from .client import AcClient
 from .contact import contact_payload
-from .errors import ApiError, StorageError
+from .errors import ApiError, StorageError, clip
 from .forms import validate_form
 from .log import ActionLog, AlreadyReplayed
-from .models import ActionType, ErrorBehaviour, Interaction
+from .models import ActionType, ErrorBehaviour, Interaction, api_id
 from .prompts import ActionConfig, Prompt
 from .records import Attempt, Check, Exchange, Reason, Run, SimulatedUser, Status
 
@@ -355,7 +356,8 @@ class Runner:
                 attempt.finish(
                     Status.UNKNOWN,
                     f"The console failed while running this action ({type(exc).__name__}: "
-                    f"{exc}); whether ActiveCampaign received it is unknown. Check the contact.",
+                    f"{clip(str(exc))}); whether ActiveCampaign received it is unknown. Check "
+                    "the contact.",
                 )
                 self.log.finish(attempt, run)
             raise
@@ -424,8 +426,10 @@ class Runner:
                 return
             note = f"Succeeded on try {number}." if number > 1 else ""
             attempt.finish(Status.SUCCEEDED, note, evidence=done)
-            if spec.type is ActionType.ADD_CONTACT:
-                attempt.contact_id = str(done.response_body["contact"]["id"])
+            if spec.type is ActionType.ADD_CONTACT:  # its proof saw to an id
+                attempt.contact_id = (
+                    api_id(object_in(done.response_body, "contact").get("id")) or ""
+                )
             return
 
     def _plan_into(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> Any:

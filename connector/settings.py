@@ -11,14 +11,16 @@ only in the ``settings`` table and is masked everywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
+from .cipher import KeyCipher
 from .db import Database
 from .errors import SettingsError
 
@@ -26,6 +28,8 @@ __all__ = [
     "SETTINGS",
     "env_number",
     "AccountSettings",
+    "SavedAccount",
+    "allowed_hosts",
     "Setting",
     "SettingsStore",
     "mask_key",
@@ -48,6 +52,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AC_API_URL", "", "ActiveCampaign API URL; with AC_API_KEY overrides the Setup page."),
     Setting("AC_API_KEY", "", "ActiveCampaign API key; with AC_API_URL overrides the Setup page."),
     Setting("CONNECTOR_OPERATOR", "", "Name recorded as the operator in the action log."),
+    Setting(
+        "CONNECTOR_SECRET_KEY",
+        "",
+        "Fernet key that encrypts the saved API key (python -m connector secret-key).",
+    ),
+    Setting(
+        "AC_ALLOWED_HOSTS",
+        "",
+        "Extra API hosts (host or host:port, comma-separated) the key may go to over https.",
+    ),
+    Setting(
+        "CONNECTOR_ALLOWED_OPERATORS",
+        "",
+        "With sign-in configured: emails or @domains allowed in (comma-separated).",
+    ),
     Setting("AC_RATE_LIMIT", "5", "Requests per second the console allows itself per account."),
     Setting("AC_MAX_ATTEMPTS", "4", "Attempts per request before giving up (1: no retries)."),
     Setting("AC_RETRY_SECONDS", "30", "No retry starts later than this after the first attempt."),
@@ -74,7 +93,6 @@ _WHERE = "Settings > Developer in ActiveCampaign"
 _EXAMPLE = "https://youraccount.api-us1.com"
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _API_HOST = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.api-[a-z]{2}\d{1,2}\.com$")
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 def _shown(typed: str) -> str:
@@ -85,12 +103,42 @@ def _shown(typed: str) -> str:
     return f"“{typed[:60]}…”" if len(typed) > 60 else f"“{typed}”"
 
 
-def parse_api_url(raw: str) -> str:
-    """Normalise what an operator pasted to ``https://<account>.api-usN.com`` (no ``/api/3``).
+def allowed_hosts(env: Mapping[str, str]) -> frozenset[str]:
+    """``AC_ALLOWED_HOSTS``: extra API hosts (``host`` or ``host:port``, comma-separated) the key
+    may be sent to over https, e.g. a company proxy in front of ActiveCampaign."""
+    entries = (e.strip().lower() for e in env.get("AC_ALLOWED_HOSTS", "").split(","))
+    return frozenset(e for e in entries if e)
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    address = _ip(host)
+    return host == "localhost" or (address is not None and address.is_loopback)
+
+
+def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if address.is_link_local:
+        return "a link-local address (where cloud metadata services answer)"
+    if address.is_private or address.is_reserved or address.is_multicast:
+        return "a private network address"
+    return "an IP address"
+
+
+def parse_api_url(raw: str, extra_hosts: Collection[str] = ()) -> str:
+    """Normalise what an operator pasted to ``https://<account>.api-<region>.com`` (no
+    ``/api/3``), the only form the key may be sent to, besides loopback over http (a local
+    sandbox) and the ``extra_hosts`` of ``AC_ALLOWED_HOSTS`` over https.
 
     Accepted: ``myaccount``, ``myaccount.api-us1.com``, ``https://myaccount.api-us2.com/``,
     ``https://myaccount.api-us1.com/api/3``, and ``http://127.0.0.1:PORT`` / ``localhost`` for a
-    local sandbox. Raises ``SettingsError`` with what to paste instead.
+    local sandbox. Refused with what to paste instead: other hosts, IP addresses (private,
+    link-local or public), user names or passwords in the URL, other ports.
     """
     text = raw.strip()
     if not text:
@@ -106,7 +154,13 @@ def parse_api_url(raw: str) -> str:
         ) from exc
     host = (parts.hostname or "").lower()
     path = parts.path.rstrip("/")
-    if parts.query or parts.fragment or parts.username or path not in ("", "/api/3"):
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(
+            "The API URL has a user name or password in it (the part before “@”). The key "
+            f"travels in a header, never in the URL: paste only the API URL from {_WHERE}, like "
+            f"{_EXAMPLE}."
+        )
+    if parts.query or parts.fragment or path not in ("", "/api/3"):
         raise SettingsError(
             f"{_shown(text)} has extra parts. Paste only the API URL from {_WHERE}, like "
             f"{_EXAMPLE}."
@@ -114,29 +168,46 @@ def parse_api_url(raw: str) -> str:
     if parts.scheme not in ("http", "https"):
         raise SettingsError(f"Use an https:// address: the API URL from {_WHERE}, like {_EXAMPLE}.")
 
-    if host in _LOOPBACK_HOSTS:
+    if _is_loopback(host):
         if port is None:
             raise SettingsError(
                 f"Add the port of the local server, e.g. http://{host}:8600 "
                 "(python -m connector.sandbox prints it)."
             )
-        netloc = f"[::1]:{port}" if ":" in host or host == "[::1]" else f"{host}:{port}"
+        netloc = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
         # A local sandbox serves plain http; without a scheme typed, assume that.
         scheme = parts.scheme if "://" in text else "http"
         return f"{scheme}://{netloc}"
 
+    extra = {h.lower() if ":" in h else f"{h.lower()}:443" for h in extra_hosts}
+    if f"{host}:{port or 443}" in extra:
+        if parts.scheme != "https":
+            raise SettingsError(
+                f"{host} is in AC_ALLOWED_HOSTS, but only over https: use https://{host}."
+            )
+        return f"https://{host}" if port in (None, 443) else f"https://{host}:{port}"
+
+    address = _ip(host)
+    if address is not None:
+        raise SettingsError(
+            f"{_shown(text)} is {_address_kind(address)}; the key is only sent to an "
+            f"ActiveCampaign API host like {_EXAMPLE} (or loopback for a local sandbox). For a "
+            "company proxy, add its host to AC_ALLOWED_HOSTS."
+        )
     if "://" not in text and _ACCOUNT_NAME.match(host):
         host = f"{host}.api-us1.com"
     if host.endswith(".activehosted.com"):
         account = host.removesuffix(".activehosted.com")
+        likely = f"https://{account}.api-us1.com" if len(account) <= 40 else _EXAMPLE
         raise SettingsError(
-            f"{host} is the address of the ActiveCampaign web app, not the API. "
-            f"Paste the API URL from {_WHERE}; it usually looks like https://{account}.api-us1.com."
+            f"{_shown(host)} is the address of the ActiveCampaign web app, not the API. "
+            f"Paste the API URL from {_WHERE}; it usually looks like {likely}."
         )
     if not _API_HOST.match(host):
         raise SettingsError(
             f"{_shown(text)} is not an ActiveCampaign API URL. Paste the API URL from {_WHERE}, "
-            f"like {_EXAMPLE}, or just your account name."
+            f"like {_EXAMPLE}, or just your account name. (For a company proxy, add its host to "
+            "AC_ALLOWED_HOSTS.)"
         )
     if parts.scheme != "https":
         raise SettingsError(
@@ -213,60 +284,127 @@ class AccountSettings:
         return "sandbox" if self.is_sandbox else self.host
 
 
-class SettingsStore:
-    """Saved account settings in the console database. Thread-safe."""
+@dataclass(frozen=True)
+class SavedAccount:
+    """What the settings store holds of the saved account, without opening the key: enough to
+    show it (the key's last four characters) even when the key can't be opened."""
 
-    _URL, _KEY = "ac_api_url", "ac_api_key"
+    api_url: str
+    key_hint: str
+    encrypted: bool
+    in_use: bool
+    saved_at: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api_url).netloc
+
+    @property
+    def masked_key(self) -> str:
+        return "•" * 8 + self.key_hint
+
+
+class SettingsStore:
+    """The saved account in the console database: its URL, its key (sealed by ``KeyCipher``
+    when ``CONNECTOR_SECRET_KEY`` is set), the key's last four characters, and whether it is in
+    use or set aside for the sandbox. Thread-safe."""
+
+    _URL, _KEY, _HINT, _IN_USE = "ac_api_url", "ac_api_key", "ac_api_key_hint", "ac_account_in_use"
+    _ACCOUNT = (_URL, _KEY, _HINT)
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def saved(self) -> tuple[str, str] | None:
+    def _values(self, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
+        marks = ", ".join("?" for _ in names)
         with self._db.read() as conn:
-            rows = {
-                r["key"]: r["value"]
-                for r in conn.table("settings").rows_where("key in (?, ?)", [self._URL, self._KEY])
+            return {
+                r["key"]: r for r in conn.table("settings").rows_where(f"key in ({marks})", names)
             }
-        if rows.get(self._URL) and rows.get(self._KEY):
-            return rows[self._URL], rows[self._KEY]
-        return None
+
+    def account(self) -> SavedAccount | None:
+        rows = self._values((*self._ACCOUNT, self._IN_USE))
+        url, key = rows.get(self._URL), rows.get(self._KEY)
+        if not url or not key or not url["value"] or not key["value"]:
+            return None
+        hint = rows.get(self._HINT)
+        return SavedAccount(
+            api_url=url["value"],
+            key_hint=hint["value"] if hint else "",
+            encrypted=KeyCipher.is_sealed(key["value"]),
+            in_use=(rows.get(self._IN_USE) or {}).get("value", "saved") != "sandbox",
+            saved_at=key["updated_at"],
+        )
+
+    def saved(self, env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+        """The saved URL and key, opened with the secret in ``env``; ``SettingsError`` when the
+        key is sealed and can't be opened."""
+        rows = self._values((self._URL, self._KEY))
+        url, key = (
+            (rows.get(self._URL) or {}).get("value"),
+            (rows.get(self._KEY) or {}).get("value"),
+        )
+        if not url or not key:
+            return None
+        env = os.environ if env is None else env
+        return url, KeyCipher.from_env(env).open(key)
 
     def flag(self, name: str) -> bool:
         """Whether the one-off marker ``name`` was set (e.g. the demo prompts were seeded)."""
         with self._db.read() as conn:
             return bool(list(conn.table("settings").rows_where("key = ?", [name])))
 
-    def save(self, api_url: str, api_key: str) -> tuple[str, str]:
-        """Validate, normalise and store; returns what was stored."""
-        url, key = parse_api_url(api_url), parse_api_key(api_key)
+    def save(
+        self, api_url: str, api_key: str, env: Mapping[str, str] | None = None
+    ) -> tuple[str, str]:
+        """Validate, normalise, seal and store, and put the account in use; returns the URL and
+        the key. The key it replaces is then in no file: overwritten content is zeroed
+        (``secure_delete``) and the WAL that held it is checkpointed away."""
+        env = os.environ if env is None else env
+        url, key = parse_api_url(api_url, allowed_hosts(env)), parse_api_key(api_key)
+        sealed = KeyCipher.from_env(env).seal(key)
+        self._put({self._URL: url, self._KEY: sealed, self._HINT: key[-4:], self._IN_USE: "saved"})
+        self._db.checkpoint()
+        return url, key
+
+    def use(self, which: Literal["saved", "sandbox"]) -> None:
+        """Put the saved account in use, or set it aside for the sandbox (it stays saved)."""
+        if which == "saved" and self.account() is None:
+            raise SettingsError(
+                "No account is saved: connect one on Setup (or `python -m connector account "
+                "save`) first."
+            )
+        self._put({self._IN_USE: which})
+
+    def clear(self) -> None:
+        """Remove the saved account (the console goes back to the sandbox); the key is then in
+        no file."""
+        with self._db.write() as conn:
+            marks = ", ".join("?" for _ in self._ACCOUNT)
+            conn.execute(f"DELETE FROM settings WHERE key IN ({marks})", self._ACCOUNT)
+        self._db.checkpoint()
+
+    def _put(self, values: dict[str, str]) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._db.write() as conn:
             conn.table("settings").upsert_all(
-                [
-                    {"key": self._URL, "value": url, "updated_at": now},
-                    {"key": self._KEY, "value": key, "updated_at": now},
-                ],
-                pk="key",
+                [{"key": k, "value": v, "updated_at": now} for k, v in values.items()], pk="key"
             )
-        return url, key
-
-    def clear(self) -> None:
-        """Forget the saved account: the console goes back to the sandbox."""
-        with self._db.write() as conn:
-            conn.execute("DELETE FROM settings WHERE key IN (?, ?)", [self._URL, self._KEY])
 
     def effective(
         self, sandbox_url: str, sandbox_key: str, env: Mapping[str, str] | None = None
     ) -> AccountSettings:
         """The one account in effect: the environment's (both variables, both valid), else the
-        saved one, else the sandbox. A broken or half-set environment is an error, never a
-        reason to quietly act on another account."""
+        saved one when in use, else the sandbox. A broken or half-set environment, or a saved
+        key that can't be opened, is an error, never a reason to quietly act on another
+        account."""
         env = os.environ if env is None else env
+        hosts = allowed_hosts(env)
         env_url, env_key = env.get("AC_API_URL", "").strip(), env.get("AC_API_KEY", "").strip()
         if env_url and env_key:
             try:
                 return AccountSettings(
-                    parse_api_url(env_url), parse_api_key(env_key), "environment"
+                    parse_api_url(env_url, hosts), parse_api_key(env_key), "environment"
                 )
             except SettingsError as exc:
                 raise SettingsError(
@@ -283,10 +421,14 @@ class SettingsStore:
                 f"environment, or unset {present}; the console does not fall back to another "
                 "account."
             )
-        saved = self.saved()
-        if saved:
+        account = self.account()
+        if account is not None and account.in_use:
             try:
-                return AccountSettings(parse_api_url(saved[0]), parse_api_key(saved[1]), "saved")
+                saved = self.saved(env)
+                if saved is not None:  # None: removed since account() looked
+                    return AccountSettings(
+                        parse_api_url(saved[0], hosts), parse_api_key(saved[1]), "saved"
+                    )
             except SettingsError as exc:
                 raise SettingsError(
                     f"The saved account can't be used: {exc.message} Enter it again on Setup, "

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from huey import SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from .files import private_sqlite
 from .jobs import ReplayJobs
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class JobQueue:
     """The queue of replay jobs for one data file (``jobs.db`` beside it)."""
 
     def __init__(self, data_file: Path, console: Console | None = None) -> None:
-        self.path = data_file.parent / "jobs.db"
+        self.path = private_sqlite(data_file.parent / "jobs.db")
         self._console = console
         self.huey = SqliteHuey(
             _QUEUE_NAME, filename=str(self.path), results=False, journal_mode="wal", timeout=10

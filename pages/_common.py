@@ -22,8 +22,11 @@ from connector import (
     Exchange,
     Run,
     RunStatus,
+    SettingsError,
     Status,
 )
+from connector.auth import Access, Gate, decide
+from connector.display import as_markdown_text
 from connector.worker import Worker
 
 # Material icons, not emoji: they render the same on every machine, fonts or not.
@@ -85,8 +88,35 @@ def hand_over_to_app() -> None:
     runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
 
 
+def access() -> Access:
+    """This visitor's standing under the console's sign-in (``connector.auth.decide``), worked
+    out afresh from ``st.secrets``, ``st.user`` and the environment on every call, so a widget
+    callback (which runs before the frame's gate) gets the same answer as the frame."""
+    secrets, problem = _secrets()
+    return decide(secrets, st.user.to_dict(), os.environ, secrets_problem=problem)
+
+
+def _secrets() -> tuple[dict[str, Any], str]:
+    """The secrets, and why a secrets file that exists couldn't be read ("" when fine).
+    ``st.secrets`` raises when there is no file at all: that's simply no secrets."""
+    try:
+        return st.secrets.to_dict(), ""
+    except (OSError, ValueError) as exc:  # StreamlitSecretNotFoundError is a FileNotFoundError
+        no_file = getattr(exc, "error_id", None) == "no-secrets-found"
+        if no_file or not any(Path(p).exists() for p in st.get_option("secrets.files")):
+            return {}, ""
+        return {}, str(exc) or type(exc).__name__
+
+
 def operator() -> str:
-    """Who is acting, for the log: the sidebar's name field, else the environment, else OS user."""
+    """Who is acting, for the log. With sign-in on, the signed-in email, and nobody else: a
+    visitor who isn't let in gets a ``SettingsError``, never a stand-in name. Without sign-in,
+    the sidebar's name field, else the environment, else the OS user."""
+    standing = access()
+    if standing.gate is Gate.ALLOWED:
+        return standing.operator
+    if standing.gate is not Gate.OPEN:
+        raise SettingsError(standing.reason or "Sign in to use the console.")
     name = st.session_state.get("operator", "").strip()
     if name:
         return name
@@ -102,7 +132,7 @@ def _os_user() -> str:
 
 def show_error(exc: ConnectorError) -> None:
     """The one place a ``ConnectorError`` becomes page text: the sentence, then the detail."""
-    st.error(exc.message, icon=":material/error:")
+    st.error(as_markdown_text(exc.message), icon=":material/error:")
     if exc.detail:
         with st.expander("Technical detail"):
             st.code(exc.detail, language=None)
@@ -191,12 +221,16 @@ def show_exchange(request: Any, response: Any, *, no_response: str = "No respons
 def show_attempt(attempt: Attempt) -> None:
     """One action's record: its outcome and reason, then what it did in the order it did it
     (each check and each try, a tab each), every request beside its response."""
+    reason = as_markdown_text(attempt.reason)
     if attempt.status in (Status.FAILED, Status.UNKNOWN, Status.INTERRUPTED):
-        st.error(attempt.reason or "No reason was recorded.", icon=":material/error:")
+        st.error(reason or "No reason was recorded.", icon=":material/error:")
     elif attempt.reason:
-        st.info(attempt.reason, icon=":material/info:")
+        st.info(reason, icon=":material/info:")
     if attempt.unrecorded:
-        st.error(f"Not in the action log: {attempt.unrecorded}", icon=":material/database:")
+        st.error(
+            f"Not in the action log: {as_markdown_text(attempt.unrecorded)}",
+            icon=":material/database:",
+        )
     # (when, tab title, caption, exchanges): checks and tries interleaved as they happened
     steps: list[tuple[str, str, str, tuple[Exchange, ...]]] = [
         (check.exchanges[0].at if check.exchanges else "", f"Check {check.purpose}",
@@ -228,7 +262,7 @@ def show_attempt(attempt: Attempt) -> None:
     for tab, (_, _, caption, exchanges) in zip(st.tabs(titles, default=shown), steps, strict=True):
         with tab:
             if caption:
-                st.caption(caption)
+                st.caption(as_markdown_text(caption))  # findings and errors name the target
             for number, exchange in enumerate(exchanges, start=1):
                 if len(exchanges) > 1:
                     st.markdown(f"**Read {number} of {len(exchanges)}**")
@@ -260,8 +294,8 @@ def _exchange_view(exchange: Exchange) -> tuple[dict[str, Any], dict[str, Any] |
 
 
 def attempt_title(attempt: Attempt) -> str:
-    """A one-line summary for an expander."""
-    target = f" → {attempt.target}" if attempt.target_id else ""
+    """A one-line summary for an expander (Markdown: the target's name is escaped)."""
+    target = f" → {as_markdown_text(attempt.target)}" if attempt.target_id else ""
     if attempt.implicit:
         target = " (contact sync required by later actions)"
     timing = f" · HTTP {attempt.http_status}" if attempt.http_status else ""
@@ -277,7 +311,10 @@ def tries(count: int) -> str:
 def show_run_outcome(run: Run) -> None:
     """The run's headline: what happened, to whom, and anything the log could not keep."""
     for line in run.not_recorded:
-        st.error(f"Not recorded in the action log: {line}", icon=":material/database:")
+        st.error(
+            f"Not recorded in the action log: {as_markdown_text(line)}",
+            icon=":material/database:",
+        )
     if run.status is RunStatus.REFUSED:
         st.error("Fix the highlighted form inputs: nothing was sent.", icon=":material/error:")
     elif run.status is RunStatus.NO_ACTIONS:
@@ -298,9 +335,9 @@ def show_run_outcome(run: Run) -> None:
             for part in (
                 f"{RUN_ICONS.get(run.status, '')} run {status_text(run.status)}",
                 summary,
-                f"{who}{contact}",
+                f"{as_markdown_text(who)}{contact}",
                 f"run {run.run_id}",
-                f"account {run.account}",
+                f"account {as_markdown_text(run.account)}",
             )
             if part
         )

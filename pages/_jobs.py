@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError
+from connector.display import as_markdown_text
 from connector.jobs import JobState, ReplayJob
 from pages._common import console, ensure_worker, operator, show_error
 
@@ -52,7 +53,10 @@ def _show(job: ReplayJob, *, compact: bool) -> None:
         title += f" · {_left(job)}"
     st.progress(job.fraction, text=title)
     if not compact:
-        st.caption(f"{job.description} · by {job.operator or '—'} on {job.account}")
+        # The search typed, who, the account: all plain text, shown as typed.
+        st.caption(
+            as_markdown_text(f"{job.description} · by {job.operator or '—'} on {job.account}")
+        )
     st.button(
         "Cancel",
         key=f"job_cancel_{job.job_id}_{'side' if compact else 'main'}",
@@ -95,8 +99,9 @@ def recent() -> None:
         return
     with st.expander(f"Recent replays ({len(jobs)})"):
         for job in jobs:
-            error = f" · {job.error}" if job.error else ""
+            error = f" · {as_markdown_text(job.error)}" if job.error else ""
             st.markdown(
-                f"**{job.job_id}** {job.state.value} · {job.summary()} · {job.description} · "
-                f"by {job.operator or '—'}{error}"
+                f"**{job.job_id}** {job.state.value} · {job.summary()} · "
+                f"{as_markdown_text(job.description)} · "
+                f"by {as_markdown_text(job.operator or '—')}{error}"
             )

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import ConnectorError, Run, Status
-from connector.display import action_label, interaction_label, utc_text
+from connector.display import action_label, as_markdown_text, interaction_label, utc_text
 from connector.log_export import ExportFormat
 from connector.log_export import text as export_text
 from connector.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
@@ -235,7 +235,7 @@ def _replay_bar(selected: LogFilter, picked: list[int], can_replay: list[int], u
         st.session_state.pop("log_replay_all")
         return
     with st.container(border=True):
-        account = console().account().label
+        account = as_markdown_text(console().account().label)
         st.warning(
             f"Replay {len(matching):,} actions on {account}? They run in the background at "
             "the account's rate limit; each is checked first, so nothing that already "
@@ -301,17 +301,18 @@ def detail(row_id: int) -> None:
         st.caption(f"Entry #{row_id} is no longer in the log.")
         return
     st.subheader(f"Entry #{row_id}")
-    target = f" → {attempt.target}" if attempt.target_id else ""
+    target = f" → {as_markdown_text(attempt.target)}" if attempt.target_id else ""
     contact = f" (contact #{attempt.contact_id})" if attempt.contact_id else ""
     st.markdown(
         f"**{status_label(attempt.status)}** · {attempt.label}{target} · "
-        f"{attempt.contact_email or 'no email'}{contact}"
+        f"{as_markdown_text(attempt.contact_email) or 'no email'}{contact}"
     )
     st.caption(
-        f"Run {row['run_id']} · {row['prompt_name'] or '—'} / "
+        f"Run {row['run_id']} · {as_markdown_text(row['prompt_name'] or '—')} / "
         f"{interaction_label(row['interaction']) or '—'} · started {utc_text(row['created_at'])} · "
         f"finished {utc_text(row['finished_at']) or '—'} · {tries(attempt.attempts)} · "
-        f"by {row['operator'] or '—'} via {row['source']} on {row['account']}"
+        f"by {as_markdown_text(row['operator'] or '—')} via {as_markdown_text(row['source'])} "
+        f"on {as_markdown_text(row['account'])}"
     )
     links = st.container(horizontal=True)
     if attempt.retry_of is not None:
@@ -415,7 +416,8 @@ def runs(selected: LogFilter) -> None:
 
 
 def run_detail(run: Run, *, key: str = "run") -> None:
-    st.subheader(f"{RUN_ICONS.get(run.status, '')} {run.interaction.label} on “{run.prompt_name}”")
+    prompt = as_markdown_text(run.prompt_name)
+    st.subheader(f"{RUN_ICONS.get(run.status, '')} {run.interaction.label} on “{prompt}”")
     show_run_outcome(run)
     left, right = st.columns(2)
     with left:
@@ -429,7 +431,7 @@ def run_detail(run: Run, *, key: str = "run") -> None:
             st.caption(f"{run.interaction.label} does not submit the form.")
     if run.contact_email and key == "run":
         st.button(
-            f"All activity for {run.contact_email}",
+            f"All activity for {as_markdown_text(run.contact_email)}",
             icon=":material/person_search:",
             key="log_run_contact",
             on_click=_open_contact,
@@ -460,7 +462,10 @@ def contact() -> None:
         show_error(exc)
         return
     if not history.runs:
-        st.info(f"Nothing in the log for {email.strip()}. Check the spelling: it must match.")
+        st.info(
+            f"Nothing in the log for {as_markdown_text(email.strip())}. Check the spelling: it "
+            "must match."
+        )
         return
     attempts = sum(len(r.attempts) for r in history.runs)
     more = " (the most recent)" if history.next_cursor else ""
@@ -469,10 +474,10 @@ def contact() -> None:
         with st.container(border=True):
             st.markdown(
                 f"{RUN_ICONS.get(run.status, '')} **{run.interaction.label}** on "
-                f"“{run.prompt_name}” · {utc_text(run.started_at)} · {run.account} · "
-                f"{run.source}"
+                f"“{as_markdown_text(run.prompt_name)}” · {utc_text(run.started_at)} · "
+                f"{as_markdown_text(run.account)} · {as_markdown_text(run.source)}"
             )
             for attempt in run.attempts:
                 retry = f" (retry of #{attempt.retry_of})" if attempt.retry_of else ""
-                reason = f": {attempt.reason}" if attempt.reason else ""
+                reason = f": {as_markdown_text(attempt.reason)}" if attempt.reason else ""
                 st.markdown(f"- #{attempt.log_id} {attempt_title(attempt)}{retry}{reason}")

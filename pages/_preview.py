@@ -5,9 +5,11 @@ it: a modal or interstitial centred over the dimmed page, a bottom banner pinned
 content, a text bar above it, a notification in a corner, a vertical panel beside it, a
 horizontal banner and a tile in place within it, and an invisible prompt as no UI at all.
 
-Everything the operator typed is shown as typed: ``st.text`` parses neither Markdown nor HTML.
-The layout comes from CSS on keyed containers (``.st-key-…``), written here and nowhere else;
-no user text ever goes into it. The buttons are real buttons: each runs its interaction through
+Everything the operator typed is shown as typed: the headline and body with ``st.text``, which
+parses neither Markdown nor HTML; the button and input labels, which Streamlit reads as Markdown,
+through ``as_markdown_text``; placeholders and choice options are plain text already. The
+layout comes from CSS on keyed containers (``.st-key-…``), written here and nowhere else; no user
+text ever goes into it. The buttons are real buttons: each runs its interaction through
 ``on_click``.
 """
 
@@ -19,6 +21,7 @@ from typing import Literal
 import streamlit as st
 
 from connector import InputKind, Interaction, Prompt, PromptType
+from connector.display import as_markdown_text
 
 Click = Callable[[Prompt, Interaction], None]
 
@@ -163,14 +166,14 @@ def _close(prompt: Prompt, click: Click) -> None:
 
 def _inputs(prompt: Prompt, errors: dict[int, str]) -> None:
     for n, form_input in enumerate(prompt.inputs):
-        label = form_input.label + (" *" if form_input.required else "")
+        label = as_markdown_text(form_input.label) + (" *" if form_input.required else "")
         key = f"sim_{prompt.id}_in{n}"
         if form_input.kind is InputKind.CHOICE:
             st.selectbox(label, form_input.options, key=key, index=None, placeholder="Choose")
         else:
             st.text_input(label, key=key, placeholder=form_input.placeholder)
         if n in errors:
-            st.error(errors[n], icon=":material/error:")
+            st.error(as_markdown_text(errors[n]), icon=":material/error:")
 
 
 def _buttons(prompt: Prompt, click: Click) -> None:
@@ -184,7 +187,7 @@ def _buttons(prompt: Prompt, click: Click) -> None:
     with st.container(horizontal=True, wrap=True, gap="small"):
         for interaction, label, kind in buttons:
             st.button(
-                label,
+                as_markdown_text(label),
                 key=f"sim_{interaction.value}",
                 type=kind,
                 on_click=click,

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
-from connector.display import utc_text
+from connector.display import as_markdown_text, utc_text
 from pages._common import catalog_items, console, hand_over_to_app, needs_first_fetch, show_error
 
 LIVE_SEARCH = "50ms"  # the pause after a keystroke before the table follows
@@ -155,7 +155,7 @@ def render() -> None:
         _refresh()
     refreshed = console().catalog.refreshed_at(account.label, CatalogKind.LISTS)
     when = f"last refreshed {utc_text(refreshed, seconds=False)}" if refreshed else "not fetched"
-    caption.caption(f"Account: **{account.label}** · {when}")
+    caption.caption(f"Account: **{as_markdown_text(account.label)}** · {when}")
     tabs = st.tabs([f"{_TABS[k][0]} ({len(_table(k))})" for k in CatalogKind])
     for tab, kind in zip(tabs, CatalogKind, strict=True):
         with tab:

@@ -31,6 +31,7 @@ from connector import (
     custom_field_target,
 )
 from connector.contact import mapping_rows
+from connector.display import as_markdown_text
 from connector.drafts import Draft, action_values, build, catalog_warnings, values_of
 from connector.models import Field
 from connector.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
@@ -230,9 +231,10 @@ def _picker() -> int:
     with del_col.popover(
         "Delete", icon=":material/delete:", disabled=not existing, width="stretch"
     ):
-        st.write(f"Delete “{name}”? Its rows in the action log are kept.")
+        shown = as_markdown_text(name)
+        st.write(f"Delete “{shown}”? Its rows in the action log are kept.")
         st.button(
-            f"Delete “{name}”",
+            f"Delete “{shown}”",
             type="primary",
             on_click=_delete,
             args=(picked, name),
@@ -578,7 +580,7 @@ def _warnings_and_state(draft: Draft, prompt_id: int) -> None:
     if prompt is not None:
         automations = {a.id: a for a in catalog_items(CatalogKind.AUTOMATIONS)}
         for warning in prompt.warnings() + catalog_warnings(prompt, automations):
-            st.warning(warning, icon=":material/warning:")
+            st.warning(as_markdown_text(warning), icon=":material/warning:")
     save_col, discard_col, state_col = st.columns([1, 1, 4], vertical_alignment="center")
     save_col.button(
         "Save prompt",
@@ -612,8 +614,8 @@ def render() -> None:
     ensure_catalog()
     prompt_id = _picker()
     ok, error = st.session_state.pop("prompt_message", ("", None))
-    if ok:
-        st.success(ok, icon=":material/check:")
+    if ok:  # a plain sentence naming the prompt
+        st.success(as_markdown_text(ok), icon=":material/check:")
     if error is not None:
         show_error(error)
     draft = _draft(prompt_id)

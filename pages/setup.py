@@ -1,7 +1,9 @@
 """Setup: which ActiveCampaign account the console talks to.
 
-The typed URL and key stay in their fields whatever happens, so a typo costs one edit. Saving
-checks the account live first and saves nothing when the check fails.
+The typed URL and key stay in their fields while something is wrong, so a typo costs one edit;
+once saved, the key leaves the form. Saving checks the account live first and saves nothing
+when the check fails. A saved account can be set aside for the sandbox and taken back without
+the key; removing it is its own, confirmed action.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError, User
+from connector.display import as_markdown_text
+from connector.files import narrowed
 from pages._common import (
     console,
     current_account,
@@ -20,7 +24,23 @@ from pages._common import (
 
 
 def _connected(user: User) -> None:
-    st.success(f"Connected as **{user.display_name}** ({user.email}).", icon=":material/check:")
+    name, email = as_markdown_text(user.display_name), as_markdown_text(user.email)
+    st.success(f"Connected as **{name}** ({email}).", icon=":material/check:")
+
+
+def _storage_note() -> str:
+    """Where and how the saved key is kept, said plainly."""
+    path = console().db.path
+    if console().key_encrypted():
+        return (
+            f"The key is encrypted in `{path}` with `CONNECTOR_SECRET_KEY` (owner-only file). "
+            "To change the secret, set the new one and enter the key again here."
+        )
+    return (
+        f"The key is stored **unencrypted** in `{path}`, readable only by the user running the "
+        "console. Set `CONNECTOR_SECRET_KEY` (`python -m connector secret-key` makes one) and "
+        "save the key again to encrypt it."
+    )
 
 
 def _current_account() -> None:
@@ -31,9 +51,8 @@ def _current_account() -> None:
         if account.is_sandbox:
             st.markdown("#### :orange-badge[Sandbox] Built-in demo account")
             st.write(
-                "No live account is configured, so the console works against its built-in "
-                "ActiveCampaign emulator. Everything behaves like the real API; nothing leaves "
-                "this machine."
+                "The console works against its built-in ActiveCampaign emulator. Everything "
+                "behaves like the real API; nothing leaves this machine."
             )
         else:
             st.markdown(f"#### :green-badge[Live] `{account.host}`")
@@ -43,6 +62,8 @@ def _current_account() -> None:
                 else "the settings saved on this page"
             )
             st.write(f"API URL `{account.api_url}`, key `{account.masked_key}`, from {source}.")
+            if account.source == "saved":
+                st.caption(_storage_note())
         if st.button("Test connection", key="test_current", icon=":material/network_check:"):
             with reporting_errors(), st.spinner("Asking ActiveCampaign who this key belongs to…"):
                 _connected(console().check())
@@ -57,9 +78,15 @@ def _connect_form() -> None:
             "what you save here is used once they are unset.",
             icon=":material/info:",
         )
+    how = (
+        "encrypted with `CONNECTOR_SECRET_KEY`"
+        if console().will_encrypt()
+        else "unencrypted (owner-only file; set `CONNECTOR_SECRET_KEY` to encrypt it)"
+    )
     st.caption(
-        "Find both values in ActiveCampaign under **Settings > Developer**. The key is stored "
-        "only in this console's database and is never shown again in full."
+        "Find both values in ActiveCampaign under **Settings > Developer**. The key is checked "
+        f"live before it is saved, stored only in this console's data file, {how}, and never "
+        "shown again beyond its last four characters."
     )
     # A form: its fields are sent together with the button that submits them, so a key typed
     # and left (Tab to the eye icon, a click on Test) is always the key that is checked.
@@ -70,7 +97,9 @@ def _connect_form() -> None:
             placeholder="https://youraccount.api-us1.com",
             help="Paste the URL shown under Settings > Developer, or just your account name.",
         )
-        st.text_input("API key", key="setup_key", type="password", placeholder="Paste your API key")
+        st.text_input(
+            "API key", key=_key_field(), type="password", placeholder="Paste your API key"
+        )
         test_col, save_col, _ = st.columns([1, 1, 3])
         test_col.form_submit_button(
             "Test", icon=":material/network_check:", width="stretch", on_click=_check, args=(False,)
@@ -94,10 +123,14 @@ def _connect_form() -> None:
             st.toast("Account saved: the console now uses it.", icon=":material/check:")
 
 
+def _key_field() -> str:
+    return f"setup_key_{st.session_state.get('setup_key_version', 0)}"
+
+
 def _check(save: bool) -> None:
     """Form callback: test (or save) what was typed; the page draws the outcome."""
     state = st.session_state
-    url, key = state.get("setup_url", ""), state.get("setup_key", "")
+    url, key = state.get("setup_url", ""), state.get(_key_field(), "")
     state["setup_saving"] = save
     try:
         state["setup_outcome"] = (
@@ -109,7 +142,10 @@ def _check(save: bool) -> None:
         state["setup_outcome"] = exc  # what was typed stays, so a typo costs one edit
     else:
         if save:
-            state["setup_key"] = ""  # saved: the key leaves the page
+            # Saved: the key leaves the page. A fresh field, not an emptied one: a form's browser
+            # side keeps what was typed in a field whose value is set from here.
+            state.pop(_key_field(), None)
+            state["setup_key_version"] = state.get("setup_key_version", 0) + 1
 
 
 def _reset_sandbox() -> None:
@@ -118,16 +154,74 @@ def _reset_sandbox() -> None:
     st.session_state["reset_done"] = True
 
 
+def _switch(to_saved: bool) -> None:
+    with reporting_errors():
+        if to_saved:
+            console().use_saved_account(operator=operator())
+        else:
+            console().use_sandbox(operator=operator())
+            console().seed_demo_prompts()
+
+
+def _forget_account() -> None:
+    console().forget_account(operator=operator())
+    st.session_state["forget_ok"] = False
+    st.session_state["forget_done"] = True
+
+
+def _saved_account_controls() -> None:
+    """The saved account, in use or set aside: switch between it and the sandbox without the
+    key, or remove it (its own action, confirmed)."""
+    saved = console().settings.account()
+    if st.session_state.pop("forget_done", False):
+        st.success("The saved account was removed, with its key. The sandbox is in use.")
+    if saved is None:
+        return
+    st.subheader("Saved account")
+    source = console().account_source()
+    state = {
+        (True, "saved"): "in use",
+        (True, "unusable"): "chosen, but it can't be used (the reason is at the top)",
+        (True, "environment"): "chosen, but `AC_API_URL` and `AC_API_KEY` in the environment "
+        "take precedence",
+    }.get((saved.in_use, source), "set aside: the console uses the sandbox")
+    encrypted = "encrypted" if saved.encrypted else "unencrypted"
+    st.write(
+        f"`{saved.host}` with key `{saved.masked_key}` ({encrypted}), saved "
+        f"{saved.saved_at[:10]}: {state}."
+    )
+    switch, forget = st.columns(2)
+    with switch:
+        if saved.in_use:
+            st.button(
+                "Switch to the sandbox",
+                icon=":material/science:",
+                on_click=_switch,
+                args=(False,),
+                help="The saved account is kept: switching back needs no key.",
+            )
+        else:
+            st.button(
+                f"Switch back to {saved.host}",
+                icon=":material/cloud_done:",
+                type="primary",
+                on_click=_switch,
+                args=(True,),
+            )
+    with forget:
+        confirmed = st.checkbox(
+            f"Remove {saved.host} and its key from this console", key="forget_ok"
+        )
+        st.button(
+            "Remove the saved account",
+            disabled=not confirmed,
+            icon=":material/delete:",
+            on_click=_forget_account,
+        )
+
+
 def _sandbox_controls() -> None:
-    account = current_account()
     st.subheader("Sandbox")
-    if account is not None and account.source == "saved":
-        st.write("Stop using the saved account and go back to the built-in sandbox.")
-        if st.button("Switch to the sandbox", icon=":material/science:"):
-            with reporting_errors():
-                console().use_sandbox(operator=operator())
-                console().seed_demo_prompts()
-                st.rerun()
     st.write(
         "The sandbox keeps its contacts and memberships in "
         f"`{console().sandbox_path}`, so a demo survives a restart. Reset it to the seeded demo "
@@ -148,11 +242,23 @@ def _sandbox_controls() -> None:
         st.write("then connect to `http://127.0.0.1:8600` with the key it prints.")
 
 
+def _narrowed_files() -> None:
+    fixed = narrowed()
+    if fixed:
+        st.info(
+            "These files were readable by other users of this machine and are now owner-only: "
+            + ", ".join(f"`{f}`" for f in fixed),
+            icon=":material/lock:",
+        )
+
+
 def render() -> None:
     st.title("Setup")
+    _narrowed_files()
     _current_account()
     _connect_form()
     st.divider()
+    _saved_account_controls()
     _sandbox_controls()
 
 

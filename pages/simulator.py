@@ -21,6 +21,7 @@ from connector import (
     SimulatedUser,
     Status,
 )
+from connector.display import as_markdown_text
 from pages._common import (
     attempt_title,
     console,
@@ -160,7 +161,7 @@ def _stop_and_run(prompt: Prompt) -> None:
 
 
 def _outcomes(run: Run, prompt: Prompt) -> None:
-    what = f"{run.interaction.label} on “{run.prompt_name}”"
+    what = f"{run.interaction.label} on “{as_markdown_text(run.prompt_name)}”"
     headings = {
         RunStatus.NO_ACTIONS: f"{what}: no actions, nothing sent",
         RunStatus.REFUSED: f"{what}: refused, nothing sent",
@@ -178,11 +179,11 @@ def _outcomes(run: Run, prompt: Prompt) -> None:
     if len(run.attempts) > 1 and len(reasons) == 1:
         shared = reasons.pop() if run.attempts[0].status is Status.SKIPPED else ""
     if shared:  # e.g. no email: say it once, not once per action
-        st.warning(shared, icon=":material/info:")
+        st.warning(as_markdown_text(shared), icon=":material/info:")
     for attempt in run.attempts:
         title = attempt_title(attempt)
         if attempt.status is Status.SKIPPED and not shared:
-            title += f" · {attempt.reason}"
+            title += f" · {as_markdown_text(attempt.reason)}"
         # Failures, doubts and dry runs are what the operator came to read; successes stay folded.
         expanded = attempt.status in (Status.FAILED, Status.UNKNOWN, Status.DRY_RUN)
         with st.expander(title, expanded=expanded or bool(attempt.unrecorded)):

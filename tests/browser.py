@@ -95,19 +95,26 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @contextmanager
-def serve_app(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Run ``streamlit run app.py`` with its data in ``data_dir``; yield its URL.
+def serve_app(
+    data_dir: Path, env: Mapping[str, str] | None = None, *, script: str = "app.py"
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` (or another ``script``, run from the repository with it on
+    the import path) with its data in ``data_dir``; yield its URL.
 
     The account is the built-in sandbox: AC_API_URL / AC_API_KEY of this process are not passed
     on. ``env`` adds (or overrides) variables, e.g. both of those for a loopback sandbox server.
+    Streamlit's secrets come from ``data_dir / "secrets.toml"`` only (none unless the test
+    writes it), never from the repository's or the user's ``.streamlit/secrets.toml``.
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     environ = {k: v for k, v in os.environ.items() if k not in ("AC_API_URL", "AC_API_KEY")}
     environ["CONNECTOR_DB"] = str(data_dir / "connector.db")
+    environ["STREAMLIT_SECRETS_FILES"] = str(data_dir / "secrets.toml")  # config secrets.files
+    environ["PYTHONPATH"] = str(REPO)  # a script from elsewhere imports ``connector`` too
     environ.update(env or {})
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",

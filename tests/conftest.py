@@ -16,7 +16,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data directory in effect for the app, with no live account in the environment."""
     monkeypatch.setenv("CONNECTOR_DB", str(tmp_path / "connector.db"))
     monkeypatch.delenv("AC_API_URL", raising=False)
-    monkeypatch.delenv("AC_API_KEY", raising=False)
+    for name in ("AC_API_KEY", "CONNECTOR_SECRET_KEY", "AC_ALLOWED_HOSTS"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path
 
 

@@ -187,7 +187,7 @@ def test_a_refused_account_records_nothing(console: Console, server: SandboxServ
     assert console.audit.page() == []
 
 
-def test_switching_to_the_sandbox_records_the_account_forgotten(
+def test_switching_to_the_sandbox_records_the_account_kept(
     console: Console, server: SandboxServer
 ) -> None:
     console.save_account(server.base_url, CANARY)
@@ -203,13 +203,25 @@ def test_switching_to_the_sandbox_records_the_account_forgotten(
     )
     assert event.summary == (
         f"Switched to the sandbox; the saved account {host} (key ••••••••{CANARY[-4:]}) "
-        "was forgotten."
+        "is kept for switching back."
     )
     assert event.before == {
         "api_url": server.base_url,
         "host": host,
         "masked_key": f"••••••••{CANARY[-4:]}",
     }
+    console.use_saved_account(operator="cy")
+    assert not console.account().is_sandbox
+    assert console.audit.page()[0].summary == (
+        f"Switched back to the saved account {host} (key ••••••••{CANARY[-4:]})."
+    )
+    console.forget_account(operator="cy")
+    assert console.account().is_sandbox and console.settings.account() is None
+    assert console.audit.page()[0].summary == (
+        f"Removed the saved account {host} (key ••••••••{CANARY[-4:]}); the sandbox is in use."
+    )
+    console.forget_account()  # nothing saved: nothing recorded
+    assert len(console.audit.page()) == 4
     console.use_sandbox()
     assert console.audit.page()[0].summary == "Switched to the sandbox (no account was saved)."
 
@@ -257,7 +269,7 @@ def test_the_api_key_is_never_stored_in_the_audit_trail(
         console.save_account(server.base_url, CANARY, operator="ana")
         console.save_account(second.base_url, "another-key-5555", operator="ana")  # before: canary
         console.save_account(server.base_url, CANARY, operator="ana")  # after: canary again
-    console.use_sandbox(operator="ana")  # before: the canary's account
+    console.forget_account(operator="ana")  # before: the canary's account
 
     with console.db.read() as conn:
         rows = conn.execute("SELECT * FROM audit_events").fetchall()
@@ -268,13 +280,10 @@ def test_the_api_key_is_never_stored_in_the_audit_trail(
             assert CANARY[:-4] not in str(value)  # nor the part the mask hides
     assert all(CANARY[-4:] in str(row) for row in rows)  # the masked key is there
 
-    # The settings row held the key until use_sandbox forgot it. With the file compacted and
-    # its WAL folded in, nothing may hold it any more: the audit rows are still there.
+    # The settings row held the key until the account was removed. With the WAL checkpointed
+    # and deleted content zeroed, nothing may hold it any more: the audit rows are still there.
     db_path = console.db.path
-    with console.db.read() as conn:
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert b"Switched to the sandbox" in _file_bytes(db_path)
+    assert b"Removed the saved account" in _file_bytes(db_path)
     assert CANARY.encode() not in _file_bytes(db_path)
     assert CANARY[:-4].encode() not in _file_bytes(db_path)
 
@@ -432,7 +441,7 @@ def test_the_setup_page_records_save_switch_and_reset(
 ) -> None:
     at = run_page("setup", operator="Finn")
     at.text_input(key="setup_url").input(server.base_url)
-    at.text_input(key="setup_key").input(CANARY)
+    next(t for t in at.text_input if t.label == "API key").input(CANARY)
     button(at, "Save").click().run()
     button(at, "Switch to the sandbox").click().run()
     at.checkbox(key="reset_ok").check().run()

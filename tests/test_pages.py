@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from connector import REGISTRY, ActionConfig, ActionType, Console, Interaction, SimulatedUser
+from connector.cipher import new_secret
 from connector.sandbox import Sandbox, SandboxServer
 from pages import PAGES
 
@@ -34,6 +35,11 @@ def button(at: AppTest, label: str):
     matches = [b for b in at.button if b.label == label]
     assert matches, f"no button {label!r} in {[b.label for b in at.button]}"
     return matches[0]
+
+
+def key_field(at: AppTest):
+    """Setup's API key field (a fresh one after each save)."""
+    return next(t for t in at.text_input if t.label == "API key")
 
 
 def texts(at: AppTest) -> str:
@@ -69,19 +75,19 @@ def test_every_registered_page_has_title_icon_and_help() -> None:
 def test_setup_refuses_a_bad_url_and_keeps_what_was_typed(data_dir: Path) -> None:
     at = run_page("setup")
     at.text_input(key="setup_url").input("https://example.com")
-    at.text_input(key="setup_key").input("some-key")
+    key_field(at).input("some-key")
     button(at, "Save").click().run()
     assert not at.exception
     assert "is not an ActiveCampaign API URL" in at.error[0].value
     assert "Nothing was saved." in texts(at)
     assert at.text_input(key="setup_url").value == "https://example.com"
-    assert at.text_input(key="setup_key").value == "some-key"
+    assert key_field(at).value == "some-key"
 
 
 def test_setup_refuses_a_key_that_cannot_be_one(data_dir: Path) -> None:
     at = run_page("setup")
     at.text_input(key="setup_url").input("acct")
-    at.text_input(key="setup_key").input("clé-secrète-1234")
+    key_field(at).input("clé-secrète-1234")
     button(at, "Test").click().run()
     assert not at.exception
     assert "can't be part of a key" in at.error[0].value
@@ -92,12 +98,12 @@ def test_setup_tests_saves_and_switches_back(data_dir: Path) -> None:
     with Sandbox() as sandbox, SandboxServer(sandbox) as server:
         at = run_page("setup")
         at.text_input(key="setup_url").input(server.base_url)
-        at.text_input(key="setup_key").input("wrong-key")
+        key_field(at).input("wrong-key")
         button(at, "Test").click().run()
         assert "refused the API key" in at.error[0].value
         assert "wrong-key" not in texts(at)
 
-        at.text_input(key="setup_key").input(f"  {sandbox.api_key}  ")
+        key_field(at).input(f"  {sandbox.api_key}  ")
         button(at, "Test").click().run()
         assert "Connected as" in at.success[0].value
 
@@ -105,17 +111,48 @@ def test_setup_tests_saves_and_switches_back(data_dir: Path) -> None:
         assert not at.exception
         assert "Live" in texts(at) and server.base_url.split("//")[1] in texts(at)
         assert sandbox.api_key not in texts(at)
-        assert at.text_input(key="setup_key").value == ""  # saved: the key left the form
+        assert key_field(at).value == ""  # saved: the key left the form
         assert at.text_input(key="setup_url").value == server.base_url
+
+        assert "unencrypted" in texts(at) and "in use" in texts(at)
+        assert "stored only in this console's data file, unencrypted" in texts(at)
 
         button(at, "Switch to the sandbox").click().run()
         assert "Built-in demo account" in texts(at)
+        assert "set aside" in texts(at)  # kept: switching back needs no key
+        button(at, f"Switch back to {server.base_url.split('//')[1]}").click().run()
+        assert "Live" in texts(at) and not at.exception
+
+        assert button(at, "Remove the saved account").disabled
+        at.checkbox(key="forget_ok").check().run()
+        button(at, "Remove the saved account").click().run()
+        assert "was removed, with its key" in texts(at)
+        assert "Built-in demo account" in texts(at)
+        assert Console(data_dir / "connector.db").settings.account() is None
+
+
+def test_setup_says_when_the_saved_key_is_encrypted(data_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CONNECTOR_SECRET_KEY", new_secret())
+    with Sandbox() as sandbox, SandboxServer(sandbox) as server:
+        at = run_page("setup")
+        at.text_input(key="setup_url").input(server.base_url)
+        key_field(at).input(sandbox.api_key)
+        assert "data file, encrypted with `CONNECTOR_SECRET_KEY`" in texts(at)
+        button(at, "Save").click().run()
+        assert "encrypted in" in texts(at) and "(encrypted)" in texts(at)
+        monkeypatch.setenv("CONNECTOR_SECRET_KEY", new_secret())  # the secret changed
+        at.run()
+        assert not at.exception and "chosen, but it can't be used" in texts(at)
+        frame = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        assert not frame.exception
+        assert "encrypted with another CONNECTOR_SECRET_KEY" in frame.error[0].value
+        assert "enter the API key again on Setup" in frame.error[0].value
 
 
 def test_setup_reports_an_unreachable_host(data_dir: Path) -> None:
     at = run_page("setup")
     at.text_input(key="setup_url").input("http://127.0.0.1:9")  # discard port: nothing listens
-    at.text_input(key="setup_key").input("k")
+    key_field(at).input("k")
     button(at, "Test").click().run()
     assert "refused the connection" in at.error[0].value
 

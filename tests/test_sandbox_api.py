@@ -768,3 +768,26 @@ def test_seeding_happens_once_per_file(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+# -- renaming seeded objects (tests of names the console did not choose) ----------------------
+
+
+def test_rename_changes_what_the_api_answers_and_reset_brings_the_seed_back(
+    sb: Sandbox, client: httpx.Client
+) -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    for kind in ("list", "automation", "field", "field_option", "tag"):
+        sb.rename(kind, "2", f"{hostile} {kind}")
+    assert client.get("/lists/2").json()["list"]["name"] == f"{hostile} list"
+    automations = client.get("/automations").json()["automations"]
+    assert automations[1]["id"] == "2" and automations[1]["name"] == f"{hostile} automation"
+    fields = client.get("/fields").json()
+    assert fields["fields"][1]["title"] == f"{hostile} field"
+    option = next(o for o in fields["fieldOptions"] if o["id"] == "2")
+    assert option["value"] == option["label"] == f"{hostile} field_option"
+    assert client.get("/tags/2").json()["tag"]["tag"] == f"{hostile} tag"
+    with pytest.raises(KeyError):
+        sb.rename("list", "999999", "nothing")
+    sb.reset()
+    assert client.get("/lists/2").json()["list"]["name"] == "Product updates"

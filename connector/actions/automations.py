@@ -109,7 +109,8 @@ def _removed_presence(reads: Reads, params: Mapping[str, str], context: RunConte
             f"Not in {name} (or its runs are finished): nothing to remove.",
             contact_id=contact_id,
         )
-    newest = max(active, key=lambda r: int(str(r.get("id") or 0)))
+    # Ids are strings of digits (the collection's verifier saw to it): the highest is the newest.
+    newest = max(active, key=lambda r: int(str(r.get("id"))))
     return Presence(
         frozenset(),
         f"In {name} (run #{newest.get('id')}).",

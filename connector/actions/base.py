@@ -24,8 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..client import PAGE_SIZE, AcClient, Verify, collection
-from ..models import ActionType, CatalogKind
+from ..client import MAX_ITEMS, PAGE_SIZE, AcClient, Verify, collection
+from ..errors import UnexpectedResponse
+from ..models import ActionType, CatalogKind, api_id
 from ..records import Exchange, Reason
 
 __all__ = [
@@ -125,14 +126,34 @@ class Reads:
     def rows(self, path: str, key: str) -> list[dict[str, Any]]:
         """Every row of a contact's sub-resource (``/contacts/{id}/contactLists``…): pages of
         ``PAGE_SIZE`` until a short one, since these answers carry no ``meta.total``. A contact
-        with more rows than one default page must not hide the one the check looks for."""
+        with more rows than one default page must not hide the one the check looks for.
+
+        A full page of rows already seen means the server ignores ``offset``; then the rows past
+        the first page can't be read, so nothing is concluded from them (``UnexpectedResponse``),
+        and neither from more than ``MAX_ITEMS`` rows."""
         found: list[dict[str, Any]] = []
+        seen: set[str] = set()
         while True:
             params = {"limit": PAGE_SIZE, "offset": len(found)}
             page = rows_in(self.get(path, params, verify=collection(key)), key)
+            ids = {str(row.get("id")) for row in page}
+            if len(page) >= PAGE_SIZE and ids <= seen:
+                raise UnexpectedResponse(
+                    f"ActiveCampaign answered the same {key} again for offset {len(found)}: it "
+                    "ignores the offset, so the rows past the first page can't be read and the "
+                    "check can't tell where the contact is. Nothing was concluded from it.",
+                    f"GET {path}",
+                )
+            seen |= ids
             found += page
             if len(page) < PAGE_SIZE:
                 return found
+            if len(found) >= MAX_ITEMS:
+                raise UnexpectedResponse(
+                    f"ActiveCampaign kept listing {key} past {MAX_ITEMS:,} rows for one contact, "
+                    "more than the check reads. Nothing was concluded from it.",
+                    f"GET {path}",
+                )
 
     def contact(self, context: RunContext) -> tuple[str, dict[str, Any] | None]:
         """The contact the run is about: by id when the run synced it, else found by email.
@@ -144,7 +165,7 @@ class Reads:
         matches = [c for c in rows_in(body, "contacts") if str(c.get("email", "")).lower() == email]
         if not matches:
             return "", None
-        return str(matches[0].get("id") or ""), matches[0]
+        return api_id(matches[0].get("id")) or "", matches[0]
 
 
 Plan = Callable[[Mapping[str, str], RunContext], PlannedRequest]
@@ -216,7 +237,9 @@ def object_in(body: Any, key: str) -> dict[str, Any]:
 
 
 def rows_in(body: Any, key: str) -> list[dict[str, Any]]:
-    return [row for row in body[key] if isinstance(row, dict)]
+    """The objects listed under ``key`` ([] when there is no such list)."""
+    rows = body.get(key) if isinstance(body, dict) else None
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
 
 
 def any_answer(params: Mapping[str, str], context: RunContext) -> Verify:

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client import Verify
-from ..models import ActionType
+from ..errors import clip
+from ..models import ActionType, api_id
 from ..records import Reason
 from .base import ActionSpec, PlannedRequest, Presence, Reads, RunContext, object_in
 
@@ -36,7 +37,7 @@ def _differences(
 
 
 def _has_contact(body: Any) -> str:
-    return "" if object_in(body, "contact").get("id") else "the contact (contact.id)"
+    return "" if api_id(object_in(body, "contact").get("id")) else "the contact (contact.id)"
 
 
 # -- Add Contact ------------------------------------------------------------------------------
@@ -51,10 +52,10 @@ def _synced(params: Mapping[str, str], context: RunContext) -> Verify:
 
     def verify(body: Any) -> str:
         contact = object_in(body, "contact")
-        if not str(contact.get("id") or "").strip():
+        if api_id(contact.get("id")) is None:
             return "the contact's id (contact.id)"
         if "email" in contact and str(contact["email"]).lower() != email:
-            return f"the contact {email} (it names {contact['email']})"
+            return f"the contact {clip(email, 60)} (it names {clip(str(contact['email']), 60)})"
         return ""
 
     return verify
@@ -113,9 +114,10 @@ def _updated(params: Mapping[str, str], context: RunContext) -> Verify:
     def verify(body: Any) -> str:
         contact = object_in(body, "contact")
         wrong = [k for k in _STANDARD if k in sent and str(contact.get(k) or "") != str(sent[k])]
+        rows = body.get("fieldValues") if isinstance(body, dict) else None
         held = {
             str(row.get("field")): str(row.get("value"))
-            for row in (body.get("fieldValues") if isinstance(body, dict) else None) or []
+            for row in (rows if isinstance(rows, list) else [])
             if isinstance(row, dict)
         }
         wrong += [
@@ -123,7 +125,7 @@ def _updated(params: Mapping[str, str], context: RunContext) -> Verify:
             for v in sent.get("fieldValues") or []
             if held.get(str(v["field"])) != str(v["value"])
         ]
-        if not contact.get("id") or wrong:
+        if api_id(contact.get("id")) is None or wrong:
             return "the updated values (" + (", ".join(wrong) or "contact.id") + ")"
         return ""
 

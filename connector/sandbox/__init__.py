@@ -28,6 +28,10 @@ It fights back, like the live account, when asked (``faults`` module):
   ``request_count()``, ``refused_count()``; ``arrivals()``, the wall-clock arrival times of the
   requests this instance admitted (the last 10,000). Settings, faults and stats are per instance.
 
+``rename(kind, id, name)`` gives a seeded list, automation, custom field (or one of its options)
+or tag another name in place, as someone could in ActiveCampaign: for tests of names the console
+did not choose.
+
 Several processes may open one file at once (``Sandbox("data/sandbox.db")`` in the dashboard, a
 CLI server, test processes): the file is in WAL mode with a busy timeout (``busy_timeout``, 10 s),
 each request is one ``BEGIN IMMEDIATE`` transaction (so a read-then-write such as refusing a

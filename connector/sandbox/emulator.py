@@ -49,6 +49,14 @@ SANDBOX_URL = "https://sandbox.invalid"  # .invalid (RFC 2606) can never reach a
 DEMO_API_KEY = "sandbox-demo-key-0000000000000000"
 DEFAULT_SEED = SeedSpec()
 MAX_ARRIVALS = 10_000  # arrival times kept by ``arrivals()``, the most recent ones
+# ``rename()``: kind -> (table, the columns that hold its name)
+_RENAMEABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "list": ("lists", ("name",)),
+    "automation": ("automations", ("name",)),
+    "field": ("fields", ("title",)),
+    "field_option": ("field_options", ("value", "label")),
+    "tag": ("tags", ("tag",)),
+}
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +273,24 @@ class Sandbox:
         with self._traffic:
             self._faults.clear()
             self._budget.forget()
+
+    def rename(self, kind: str, ident: str, name: str) -> None:
+        """Give the seeded ``kind`` object with id ``ident`` (the API's string id) the name
+        ``name``, as someone could in ActiveCampaign: ``kind`` is ``list``, ``automation``,
+        ``field`` (its title), ``field_option`` (its value and label) or ``tag``. For tests and
+        demos of names the console did not choose; ``reset()`` brings the seeded names back.
+        Raises ``KeyError`` when there is no such object."""
+        table, columns = _RENAMEABLE[kind]
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        with self._lock:
+            self._check_open()
+            with self._store.transaction():
+                changed = self._store.conn.execute(
+                    f"UPDATE {table} SET {assignments} WHERE id = ?",
+                    [*(name for _ in columns), int(ident)],
+                ).rowcount
+        if not changed:
+            raise KeyError(f"The sandbox has no {kind} {ident}.")
 
     def request_count(self) -> int:
         """Requests handled since this instance was created, refused ones included."""

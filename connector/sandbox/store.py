@@ -30,6 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
+from ..files import private_sqlite
 from ..sqlite import retry_while_locked
 from .seed import SeedSpec, build
 
@@ -125,7 +126,7 @@ def connect(
     (``immediate``). ``path=None``: a private in-memory database."""
     if path is None:
         return sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite(Path(path))  # owner-only, like the console's own file beside it
     conn = sqlite3.connect(
         str(path), timeout=busy_timeout, check_same_thread=False, isolation_level=None
     )

@@ -223,11 +223,12 @@ class Console:
         except SettingsError:
             self.settings.use("sandbox")  # a key that can't be opened is not left in use
             raise
+        saved = self._saved_account()
         self.audit.record(
             AuditKind.ACCOUNT_SWITCHED,
-            account.label,
+            saved["host"] if saved else account.label,  # the environment's may be in effect
             before={"account": "sandbox"},
-            after=self._saved_account(),
+            after=saved,
             operator=operator,
             source=source,
         )

@@ -238,7 +238,15 @@ def signed_in_email(user: Mapping[str, Any]) -> tuple[str, str]:
             "Your identity provider did not share an email address, so the console can't tell "
             "who you are. Ask your administrator to add the `email` scope."
         )
-    verified = user.get("email_verified", True)
+    # Required, not assumed: a provider that lets a user type any address and doesn't vouch
+    # for it would let anyone sign in as an allowed address ("nOAuth").
+    verified = user.get("email_verified")
+    if verified is None:
+        return "", (
+            "Your identity provider did not say whether your email address is verified, so "
+            "the console can't trust it. Ask your administrator to have the provider send the "
+            "`email_verified` claim."
+        )
     if verified is not True and str(verified).lower() != "true":
         return "", "Your identity provider says your email address is not verified."
     email = raw.strip().lower()

@@ -12,9 +12,7 @@ sentences on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -33,6 +31,7 @@ from .log_export import ExportFormat
 from .log_export import export as export_log
 from .log_query import LogFilter, TimeRange
 from .models import ActionType, CatalogKind, InputKind, Interaction
+from .owner import default_operator
 from .prompts import ActionConfig, FormInput, Prompt
 from .records import Run, RunStatus, SimulatedUser, Status
 from .retention import count_older, cutoff_for, vacuum
@@ -305,7 +304,7 @@ def _simulate(console: Console, args: argparse.Namespace) -> int:
             f"Note: {interaction.label} does not submit the form, so --input is not sent.",
             file=sys.stderr,
         )
-    run = console.runner(operator=operator_name(), source="cli", account=account).run(
+    run = console.runner(operator=default_operator(), source="cli", account=account).run(
         prompt,
         interaction,
         SimulatedUser(args.user_id, traits),
@@ -333,7 +332,7 @@ def _action(console: Console, args: argparse.Namespace) -> int:
     prompt.map_input(FormInput("--last-name"), "lastName")
     prompt.map_input(FormInput("--phone", kind=InputKind.PHONE), "phone")
     values = dict(enumerate([args.email, args.first_name, args.last_name, args.phone]))
-    run = console.runner(operator=operator_name(), source="cli", account=account).run(
+    run = console.runner(operator=default_operator(), source="cli", account=account).run(
         prompt, Interaction.ACCEPT, SimulatedUser(), values, dry_run=args.dry_run
     )
     return _report(run, args.json, labels=[i.label for i in prompt.inputs])
@@ -438,7 +437,7 @@ def _replay(console: Console, args: argparse.Namespace) -> int:
         rows,
         account=account.label,
         description=description,
-        operator=operator_name(),
+        operator=default_operator(),
         source="cli",
         dry_run=args.dry_run,
     )
@@ -533,7 +532,7 @@ def _retention(console: Console, args: argparse.Namespace) -> int:
         else:
             print(f"Would delete {found.sentence()}. Run again with --yes to delete them.")
         return OK
-    done = console.delete_log_older(cutoff, operator=operator_name(), source="cli")
+    done = console.delete_log_older(cutoff, operator=default_operator(), source="cli")
     result: dict[str, Any] = {"deleted": True, **done.to_dict()}
     if args.vacuum:
         before, after = vacuum(console.db)
@@ -557,14 +556,6 @@ def _pairs(raw: list[str], flag: str, form: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def operator_name() -> str:
-    """Who is acting from a shell: ``CONNECTOR_OPERATOR``, else the OS user."""
-    try:
-        return os.environ.get("CONNECTOR_OPERATOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 _COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
     "check": _check,
     **dict.fromkeys(_CATALOG_KIND, _catalog),
@@ -585,12 +576,14 @@ _COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "secret-key":
+        return cli_account.print_secret_key()
     console: Console | None = None
     try:
         already = len(narrowed())  # said by an earlier command of this process (tests)
         console = Console()
         for fixed in narrowed()[already:]:
-            print(f"Made owner-only (it was readable by others): {fixed}", file=sys.stderr)
+            print(f"Owner-only files: {fixed}.", file=sys.stderr)
         return _COMMANDS[args.command](console, args)
     except _Refused as exc:
         print(exc, file=sys.stderr)

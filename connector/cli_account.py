@@ -18,6 +18,7 @@ from typing import Any
 from .cipher import new_secret
 from .console import Console
 from .errors import InputError
+from .owner import default_operator
 
 __all__ = ["COMMANDS", "add_parsers"]
 
@@ -92,7 +93,7 @@ def _read_key() -> str:
 
 
 def _account(console: Console, args: argparse.Namespace) -> int:
-    operator = _operator()
+    operator = default_operator()
     match args.account_command:
         case "save":
             user = console.save_account(args.url, _read_key(), operator=operator, source="cli")
@@ -143,12 +144,13 @@ def _sandbox_reset(console: Console, args: argparse.Namespace) -> int:
             "again with --yes to reset it. The action log is kept.",
         )
         return OK
-    console.reset_sandbox(operator=_operator(), source="cli")
+    console.reset_sandbox(operator=default_operator(), source="cli")
     _print({"reset": True}, args.json, "The sandbox is back to its seeded demo account.")
     return OK
 
 
-def _secret_key(console: Console, args: argparse.Namespace) -> int:
+def print_secret_key() -> int:
+    """``secret-key``: needs no data file, so it is run before the console opens one."""
     print(new_secret())
     print(
         "Set it as CONNECTOR_SECRET_KEY for the dashboard and the CLI, then enter the API key "
@@ -158,14 +160,7 @@ def _secret_key(console: Console, args: argparse.Namespace) -> int:
     return OK
 
 
-def _operator() -> str:
-    from .cli import operator_name  # the CLI's one rule for who is acting
-
-    return operator_name()
-
-
 COMMANDS: dict[str, Callable[[Console, argparse.Namespace], int]] = {
     "account": _account,
     "sandbox-reset": _sandbox_reset,
-    "secret-key": _secret_key,
 }

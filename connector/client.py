@@ -350,7 +350,14 @@ class AcClient:
 
     def _excerpt(self, text: str) -> str:
         """The start of an answer, key redacted before the cut (a cut key would survive it)."""
-        return clip(self._redact(text[: _EXCERPT + len(self._key)]), _EXCERPT)
+        redacted = self._redact(text[: _EXCERPT + len(self._key)])
+        # Every whole copy is gone; one the cut went through may end the window, and earlier
+        # replacements may have pulled it into the excerpt: drop what could begin a key.
+        for size in range(min(len(self._key) - 1, len(redacted)), 0, -1):
+            if redacted.endswith(self._key[:size]):
+                redacted = redacted[:-size]
+                break
+        return clip(redacted, _EXCERPT)
 
     # -- with retries ------------------------------------------------------------------------------
 

@@ -79,6 +79,10 @@ class Console:
         path = db_path or self.env.get("CONNECTOR_DB") or DEFAULT_DB
         self.db = Database(path, busy_timeout=busy_timeout)
         self.settings = SettingsStore(self.db)
+        try:
+            self.settings.seal_if_plain(self.env)  # a key saved before the secret was set
+        except SettingsError:
+            pass  # a malformed secret: said wherever the key is used
         self.prompts = PromptStore(self.db)
         self.log = ActionLog(self.db, sleep=sleep)
         self.catalog = Catalog(self.db)
@@ -119,11 +123,9 @@ class Console:
             return "unusable"
 
     def will_encrypt(self) -> bool:
-        """Whether a key saved now is encrypted (``CONNECTOR_SECRET_KEY`` is set and usable)."""
-        try:
-            return KeyCipher.from_env(self.env).encrypts
-        except SettingsError:
-            return False
+        """Whether a key saved now is encrypted (``CONNECTOR_SECRET_KEY`` is set);
+        ``SettingsError`` when the secret is set but not usable."""
+        return KeyCipher.from_env(self.env).encrypts
 
     def key_encrypted(self) -> bool:
         """Whether the saved key is encrypted at rest."""

@@ -410,6 +410,7 @@ class Database:
         self._write_lock = threading.RLock()
         self._stats_lock = threading.Lock()
         self._stats_checked = -float("inf")
+        self._scrub_pending = False
         self._idle: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue(maxsize=pool_size)
         try:
             private_sqlite(self.path)  # owner-only before SQLite creates its WAL beside it
@@ -504,19 +505,24 @@ class Database:
             except queue.Empty:
                 return
 
-    def checkpoint(self) -> bool:
+    def checkpoint(self, *, wait: float = 2.0) -> bool:
         """Copy the WAL into the file and truncate it to nothing, so a value just overwritten
-        (a rotated key) is in no file any more. Waits for readers up to the busy timeout;
-        False when some reader kept an old snapshot open all along."""
-        deadline = time.monotonic() + self.busy_timeout
+        (a rotated key) is in no file any more. Waits up to ``wait`` seconds for readers of an
+        older snapshot (a long export, another process); when they outlast it, returns False
+        and the next write of this process tries again, until it succeeds."""
+        deadline = time.monotonic() + wait
         while True:
             with self._write_lock, self._connection() as db:
-                busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                return True
-            if time.monotonic() >= deadline:
-                return False
+                done = _truncate_wal(db)
+            if done or time.monotonic() >= deadline:
+                self._scrub_pending = not done
+                return done
             time.sleep(0.05)
+
+    @property
+    def scrub_pending(self) -> bool:
+        """Whether a checkpoint asked for is still to be done (see ``checkpoint``)."""
+        return self._scrub_pending
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -536,9 +542,24 @@ class Database:
                 db.conn.execute("BEGIN IMMEDIATE")
                 yield db
                 db.conn.execute("COMMIT")
+                if self._scrub_pending:
+                    self._scrub_pending = not _truncate_wal(db)
             finally:
                 if patience is not None:
                     db.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+
+
+def _truncate_wal(db: sqlite_utils.Database) -> bool:
+    """One TRUNCATE checkpoint that waits for no one: True when the WAL is now empty."""
+    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute("PRAGMA busy_timeout = 50")  # the checkpoint itself waits on readers with it
+    try:
+        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.OperationalError:  # another process writing right now
+        busy = 1
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {timeout}")
+    return not busy
 
 
 def _analysed_rows(db: sqlite_utils.Database, table: str) -> int | None:

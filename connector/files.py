@@ -38,7 +38,8 @@ _narrowed_lock = threading.Lock()
 
 
 def narrowed() -> list[str]:
-    """Every path whose mode this process narrowed, as ``"path (0644 → 0600)"``, oldest first."""
+    """Every path whose mode this process narrowed, as ``"path (0644 → 0600)"``, and every
+    shared folder it left open, oldest first."""
     with _narrowed_lock:
         return list(_narrowed)
 
@@ -52,14 +53,39 @@ def _narrow(path: Path, wanted: int) -> None:
         return  # Windows has no such bits; already as private as wanted (or more)
     os.chmod(path, wanted)
     with _narrowed_lock:
-        _narrowed.append(f"{path} ({mode:04o} → {wanted:04o})")
+        _narrowed.append(
+            f"{path} was readable by others, made owner-only ({mode:04o} → {wanted:04o})"
+        )
+
+
+def _shared(path: Path) -> bool:
+    """A folder that is not the console's to narrow: sticky or writable by all (``/tmp``), the
+    file system's root, the home folder, or the folder the console was started from (a
+    ``CONNECTOR_DB=connector.db`` beside a project)."""
+    mode = path.stat().st_mode
+    resolved = path.resolve()
+    return bool(mode & (stat.S_ISVTX | stat.S_IWOTH)) or resolved in {
+        Path(resolved.anchor),
+        Path.home().resolve(),
+        Path.cwd().resolve(),
+    }
 
 
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) with the folder itself owner-only; narrow it if it was
-    wider. Parents that already exist are left alone: they may be the user's home."""
+    wider, unless it is a shared folder (then only the console's files in it are narrowed, and
+    that is said). Parents that already exist are left alone."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    _narrow(path, PRIVATE_DIR)
+    if not _shared(path):
+        _narrow(path, PRIVATE_DIR)
+    elif stat.S_IMODE(path.stat().st_mode) & ~PRIVATE_DIR and os.name != "nt":
+        note = (
+            f"{path} is left as it is: a shared folder (its files of the console are "
+            "owner-only); give CONNECTOR_DB a folder of its own"
+        )
+        with _narrowed_lock:
+            if note not in _narrowed:
+                _narrowed.append(note)
     return path
 
 

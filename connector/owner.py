@@ -7,14 +7,29 @@ from a later process that happens to reuse its pid.
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
 import psutil
 
-__all__ = ["Owner"]
+__all__ = ["Owner", "default_operator"]
+
+
+def default_operator(env: Mapping[str, str] | None = None) -> str:
+    """Who acts when nobody said: ``CONNECTOR_OPERATOR``, else the OS user (the CLI's rule,
+    and the dashboard's without sign-in and a typed name)."""
+    name = (os.environ if env is None else env).get("CONNECTOR_OPERATOR", "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
 
 # psutil derives start times from clock ticks since boot: 10 ms steps.
 _SAME_START = 0.05

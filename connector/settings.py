@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from .cipher import KeyCipher
 from .db import Database
-from .errors import SettingsError
+from .errors import SettingsError, clip
 
 __all__ = [
     "SETTINGS",
@@ -100,7 +100,7 @@ def _shown(typed: str) -> str:
     (a key pasted into the URL field must never be echoed back), and never at length."""
     if not any(mark in typed for mark in "./:"):
         return "What you typed"
-    return f"“{typed[:60]}…”" if len(typed) > 60 else f"“{typed}”"
+    return f"“{clip(typed, 61)}”"
 
 
 def allowed_hosts(env: Mapping[str, str]) -> frozenset[str]:
@@ -168,13 +168,22 @@ def parse_api_url(raw: str, extra_hosts: Collection[str] = ()) -> str:
     if parts.scheme not in ("http", "https"):
         raise SettingsError(f"Use an https:// address: the API URL from {_WHERE}, like {_EXAMPLE}.")
 
+    address = _ip(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        raise SettingsError(
+            "The API URL names an IPv6 zone (the part after “%”). Use http://[::1]:PORT for a "
+            "local sandbox, or the API URL from Settings > Developer."
+        )
+    if port == 0:
+        raise SettingsError("Port 0 can't be connected to: use the port the server listens on.")
     if _is_loopback(host):
+        bracketed = f"[{host.strip('[]')}]" if ":" in host else host
         if port is None:
             raise SettingsError(
-                f"Add the port of the local server, e.g. http://{host}:8600 "
+                f"Add the port of the local server, e.g. http://{bracketed}:8600 "
                 "(python -m connector.sandbox prints it)."
             )
-        netloc = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
+        netloc = f"{bracketed}:{port}"
         # A local sandbox serves plain http; without a scheme typed, assume that.
         scheme = parts.scheme if "://" in text else "http"
         return f"{scheme}://{netloc}"
@@ -187,7 +196,6 @@ def parse_api_url(raw: str, extra_hosts: Collection[str] = ()) -> str:
             )
         return f"https://{host}" if port in (None, 443) else f"https://{host}:{port}"
 
-    address = _ip(host)
     if address is not None:
         raise SettingsError(
             f"{_shown(text)} is {_address_kind(address)}; the key is only sent to an "
@@ -251,11 +259,15 @@ def parse_api_key(raw: str) -> str:
     return key
 
 
+def key_hint(key: str) -> str:
+    """The last four characters, the only part of a key ever shown or kept in clear; nothing
+    for a key so short that four characters would give most of it away."""
+    return key[-4:] if len(key) >= 12 else ""
+
+
 def mask_key(key: str) -> str:
     """Show only the last four characters, so an operator can tell two keys apart."""
-    if len(key) <= 4:
-        return "•" * len(key)
-    return "•" * 8 + key[-4:]
+    return "•" * 8 + key_hint(key)
 
 
 @dataclass(frozen=True)
@@ -363,9 +375,28 @@ class SettingsStore:
         env = os.environ if env is None else env
         url, key = parse_api_url(api_url, allowed_hosts(env)), parse_api_key(api_key)
         sealed = KeyCipher.from_env(env).seal(key)
-        self._put({self._URL: url, self._KEY: sealed, self._HINT: key[-4:], self._IN_USE: "saved"})
+        self._put(
+            {self._URL: url, self._KEY: sealed, self._HINT: key_hint(key), self._IN_USE: "saved"}
+        )
         self._db.checkpoint()
         return url, key
+
+    def seal_if_plain(self, env: Mapping[str, str]) -> bool:
+        """Encrypt a key stored plainly (saved before ``CONNECTOR_SECRET_KEY`` was set) once the
+        secret is there; True when it did. The plain copy is then in no file."""
+        cipher = KeyCipher.from_env(env)
+        stored = (self._values((self._KEY,)).get(self._KEY) or {}).get("value")
+        if not cipher.encrypts or not stored or KeyCipher.is_sealed(stored):
+            return False
+        with self._db.write() as conn:  # sealed in the transaction that read it: once only
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", [self._KEY]).fetchone()
+            if row is None or KeyCipher.is_sealed(row[0]):
+                return False
+            conn.execute(
+                "UPDATE settings SET value = ? WHERE key = ?", [cipher.seal(row[0]), self._KEY]
+            )
+        self._db.checkpoint()
+        return True
 
     def use(self, which: Literal["saved", "sandbox"]) -> None:
         """Put the saved account in use, or set it aside for the sandbox (it stays saved)."""

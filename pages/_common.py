@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
+import functools
 import json
 import os
 import runpy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import streamlit as st
 
@@ -27,7 +27,10 @@ from connector import (
 )
 from connector.auth import Access, Gate, decide
 from connector.display import as_markdown_text
+from connector.owner import default_operator
 from connector.worker import Worker
+
+P = ParamSpec("P")
 
 # Material icons, not emoji: they render the same on every machine, fonts or not.
 STATUS_ICONS: dict[str, str] = {
@@ -108,6 +111,21 @@ def _secrets() -> tuple[dict[str, Any], str]:
         return {}, str(exc) or type(exc).__name__
 
 
+def gated(work: Callable[P, None]) -> Callable[P, None]:
+    """A widget callback or a fragment that runs only for a visitor let in. Both run without
+    the frame: callbacks before ``app.py`` (and its gate), fragments instead of it. For anyone
+    else (signed out, struck off the allow-list since the page was drawn) it does nothing, and
+    the frame's next full run shows them why; a fragment skipped this way draws nothing, so what
+    it showed goes away."""
+
+    @functools.wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        if access().lets_in:
+            work(*args, **kwargs)
+
+    return run
+
+
 def operator() -> str:
     """Who is acting, for the log. With sign-in on, the signed-in email, and nobody else: a
     visitor who isn't let in gets a ``SettingsError``, never a stand-in name. Without sign-in,
@@ -117,17 +135,7 @@ def operator() -> str:
         return standing.operator
     if standing.gate is not Gate.OPEN:
         raise SettingsError(standing.reason or "Sign in to use the console.")
-    name = st.session_state.get("operator", "").strip()
-    if name:
-        return name
-    return os.environ.get("CONNECTOR_OPERATOR") or _os_user()
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return st.session_state.get("operator", "").strip() or default_operator()
 
 
 def show_error(exc: ConnectorError) -> None:

@@ -13,11 +13,12 @@ import streamlit as st
 from connector import ConnectorError
 from connector.display import as_markdown_text
 from connector.jobs import JobState, ReplayJob
-from pages._common import console, ensure_worker, operator, show_error
+from pages._common import console, ensure_worker, gated, operator, show_error
 
 REFRESH_SECONDS = 1.0
 
 
+@gated
 def start(row_ids: list[int], description: str) -> None:
     """Queue a replay of ``row_ids`` (a button callback)."""
     try:
@@ -29,6 +30,7 @@ def start(row_ids: list[int], description: str) -> None:
     st.session_state["log_replay_started"] = job.job_id
 
 
+@gated
 def _cancel(job_id: str) -> None:
     try:
         console().jobs.cancel(job_id)
@@ -68,6 +70,7 @@ def _show(job: ReplayJob, *, compact: bool) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@gated
 def _active_panel(compact: bool) -> None:
     jobs = console().jobs.active()
     if not jobs:

@@ -16,7 +16,7 @@ from connector import REGISTRY, Interaction, Status
 from connector.display import action_label
 from connector.log import Facets
 from connector.log_query import LogFilter, TimeRange
-from pages._common import console, status_text
+from pages._common import console, gated, status_text
 
 RANGES: dict[str, timedelta | None] = {
     "Last hour": timedelta(hours=1),
@@ -54,6 +54,7 @@ def _prompt_names() -> dict[int, str]:
     return {**current, **names}
 
 
+@gated
 def clear() -> None:
     for key in _KEYS:
         st.session_state.pop(key, None)

@@ -24,6 +24,7 @@ from pages._common import (
     STATUS_ICONS,
     attempt_title,
     console,
+    gated,
     show_attempt,
     show_error,
     show_run_outcome,
@@ -285,10 +286,12 @@ def _export_text(selected: LogFilter, fmt: ExportFormat) -> str:
 # -- one entry ---------------------------------------------------------------------------------
 
 
+@gated
 def _jump(row_id: int) -> None:
     st.session_state["log_focus"] = row_id
 
 
+@gated
 def _open_contact(email: str) -> None:
     st.session_state["log_contact"] = email
     st.session_state["log_view"] = "Contact"

@@ -18,7 +18,14 @@ import streamlit as st
 
 from connector import CatalogKind, ConnectorError
 from connector.display import as_markdown_text, utc_text
-from pages._common import catalog_items, console, hand_over_to_app, needs_first_fetch, show_error
+from pages._common import (
+    catalog_items,
+    console,
+    gated,
+    hand_over_to_app,
+    needs_first_fetch,
+    show_error,
+)
 
 LIVE_SEARCH = "50ms"  # the pause after a keystroke before the table follows
 _TABS: dict[CatalogKind, tuple[str, dict[str, str]]] = {
@@ -112,6 +119,7 @@ def _table(kind: CatalogKind) -> pd.DataFrame:
 
 
 @st.fragment
+@gated
 def _tab(kind: CatalogKind) -> None:
     """One tab; a fragment, so its search and filter rerun it alone."""
     title = _TABS[kind][0]

@@ -41,6 +41,7 @@ from pages._common import (
     catalog_labels,
     console,
     ensure_catalog,
+    gated,
     hand_over_to_app,
     operator,
     show_attempt,
@@ -107,11 +108,13 @@ def _say(ok: str = "", error: ConnectorError | None = None) -> None:
     st.session_state["prompt_message"] = (ok, error)
 
 
+@gated
 def _new() -> None:
     _forget("new")
     st.session_state["prompt_pick"] = NEW
 
 
+@gated
 def _save(prompt_id: int) -> None:
     draft = _draft(prompt_id)
     try:
@@ -126,10 +129,12 @@ def _save(prompt_id: int) -> None:
     _say(f"Saved “{saved.name}”.")
 
 
+@gated
 def _discard(prompt_id: int) -> None:
     _forget(_draft_key(prompt_id))
 
 
+@gated
 def _duplicate(prompt_id: int) -> None:
     try:
         copy = console().duplicate_prompt(prompt_id, operator=operator())
@@ -140,6 +145,7 @@ def _duplicate(prompt_id: int) -> None:
     _say(f"Created “{copy.name}”, a copy of the saved prompt.")
 
 
+@gated
 def _delete(prompt_id: int, name: str) -> None:
     try:
         console().delete_prompt(prompt_id, operator=operator())
@@ -151,6 +157,7 @@ def _delete(prompt_id: int, name: str) -> None:
     _say(f"Deleted “{name}”. Its rows in the action log are kept.")
 
 
+@gated
 def _add_input(prompt_id: int) -> None:
     draft = _draft(prompt_id)
     try:
@@ -162,20 +169,24 @@ def _add_input(prompt_id: int) -> None:
     st.session_state[draft.k("in", row, "kind")] = InputKind.TEXT.value
 
 
+@gated
 def _remove_input(prompt_id: int, row: str) -> None:
     _draft(prompt_id).inputs.remove(row)
 
 
+@gated
 def _add_mapping(prompt_id: int) -> None:
     draft = _draft(prompt_id)
     row = draft.add_mapping()
     st.session_state[draft.k("map", row, "source")] = Source.INPUT.value
 
 
+@gated
 def _remove_mapping(prompt_id: int, row: str) -> None:
     _draft(prompt_id).mappings.remove(row)
 
 
+@gated
 def _add_action(prompt_id: int, interaction: Interaction) -> None:
     draft = _draft(prompt_id)
     picked = st.session_state.get(draft.k("new_action", interaction.value))
@@ -192,10 +203,12 @@ def _blank(kind: ActionType, row: str) -> Any:
     return ActionConfig(kind, id=row)
 
 
+@gated
 def _move_action(prompt_id: int, interaction: Interaction, row: str, delta: int) -> None:
     _draft(prompt_id).move_action(interaction, row, delta)
 
 
+@gated
 def _remove_action(prompt_id: int, interaction: Interaction, row: str) -> None:
     _draft(prompt_id).remove_action(interaction, row)
 
@@ -515,6 +528,7 @@ def _test_panel(draft: Draft, prompt_id: int, interaction: Interaction, row: str
                 show_attempt(attempt)
 
 
+@gated
 def _test_action(prompt_id: int, interaction: Interaction, row: str, dry_run: bool) -> None:
     draft = _draft(prompt_id)
     tests: dict[str, Any] = st.session_state.setdefault("action_tests", {})

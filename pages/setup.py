@@ -16,6 +16,7 @@ from connector.files import narrowed
 from pages._common import (
     console,
     current_account,
+    gated,
     hand_over_to_app,
     operator,
     reporting_errors,
@@ -78,11 +79,14 @@ def _connect_form() -> None:
             "what you save here is used once they are unset.",
             icon=":material/info:",
         )
-    how = (
-        "encrypted with `CONNECTOR_SECRET_KEY`"
-        if console().will_encrypt()
-        else "unencrypted (owner-only file; set `CONNECTOR_SECRET_KEY` to encrypt it)"
-    )
+    try:
+        how = (
+            "encrypted with `CONNECTOR_SECRET_KEY`"
+            if console().will_encrypt()
+            else "unencrypted (owner-only file; set `CONNECTOR_SECRET_KEY` to encrypt it)"
+        )
+    except ConnectorError as exc:  # set, but not a usable secret: saving would be refused
+        how = f"(not now: {as_markdown_text(exc.message)})"
     st.caption(
         "Find both values in ActiveCampaign under **Settings > Developer**. The key is checked "
         f"live before it is saved, stored only in this console's data file, {how}, and never "
@@ -121,12 +125,19 @@ def _connect_form() -> None:
         _connected(outcome)
         if st.session_state.pop("setup_saving", False):
             st.toast("Account saved: the console now uses it.", icon=":material/check:")
+            if console().db.scrub_pending:
+                st.warning(
+                    "A long read of the data file (an export, another process) still holds the "
+                    "previous key in its write-ahead log; the console's next write clears it.",
+                    icon=":material/hourglass_top:",
+                )
 
 
 def _key_field() -> str:
     return f"setup_key_{st.session_state.get('setup_key_version', 0)}"
 
 
+@gated
 def _check(save: bool) -> None:
     """Form callback: test (or save) what was typed; the page draws the outcome."""
     state = st.session_state
@@ -148,12 +159,14 @@ def _check(save: bool) -> None:
             state["setup_key_version"] = state.get("setup_key_version", 0) + 1
 
 
+@gated
 def _reset_sandbox() -> None:
     console().reset_sandbox(operator=operator())
     st.session_state["reset_ok"] = False  # a callback may still change the checkbox
     st.session_state["reset_done"] = True
 
 
+@gated
 def _switch(to_saved: bool) -> None:
     with reporting_errors():
         if to_saved:
@@ -163,6 +176,7 @@ def _switch(to_saved: bool) -> None:
             console().seed_demo_prompts()
 
 
+@gated
 def _forget_account() -> None:
     console().forget_account(operator=operator())
     st.session_state["forget_ok"] = False
@@ -243,11 +257,12 @@ def _sandbox_controls() -> None:
 
 
 def _narrowed_files() -> None:
-    fixed = narrowed()
-    if fixed:
+    notes = narrowed()
+    if notes:
         st.info(
-            "These files were readable by other users of this machine and are now owner-only: "
-            + ", ".join(f"`{f}`" for f in fixed),
+            "The console's files must be readable by you alone. Since it started: "
+            + "; ".join(as_markdown_text(n) for n in notes)
+            + ".",
             icon=":material/lock:",
         )
 

@@ -25,6 +25,7 @@ from connector.display import as_markdown_text
 from pages._common import (
     attempt_title,
     console,
+    gated,
     hand_over_to_app,
     operator,
     show_attempt,
@@ -58,6 +59,7 @@ def _user_form() -> None:
     b.text_input("last_name trait", key="sim_last")
 
 
+@gated
 def _run(prompt: Prompt, interaction: Interaction) -> None:
     """Button callback: runs before the script, so the page draws the fresh result."""
     state = st.session_state
@@ -127,11 +129,13 @@ def _countdown(prompt: Prompt) -> None:
     )
 
 
+@gated
 def _start_countdown(prompt: Prompt) -> None:
     st.session_state.setdefault("sim_countdown", {})[prompt.id] = time.monotonic()
 
 
 @st.fragment(run_every="1s")
+@gated
 def _ticking(prompt: Prompt) -> None:
     started: dict[int | None, float] = st.session_state.get("sim_countdown", {})
     if prompt.id not in started:
@@ -155,6 +159,7 @@ def _ticking(prompt: Prompt) -> None:
     )
 
 
+@gated
 def _stop_and_run(prompt: Prompt) -> None:
     st.session_state.get("sim_countdown", {}).pop(prompt.id, None)
     _run(prompt, Interaction.TIMEOUT)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,16 @@ def test_a_canary_key_is_nowhere_but_sealed_in_the_settings_store(
         with page.expect_download() as download_info:
             click(page.get_by_test_id("stMain"), "Download CSV")
         download_info.value.save_as(exports / "from-page.csv")
+
+    # Sealed while the account is saved (the CLI below ends by removing it): every file of the
+    # data folder checked now too, and the settings store holds a Fernet token.
+    found_saved = {
+        p.name: _leaks(p.read_bytes().decode("latin-1")) for p in data_dir.iterdir() if p.is_file()
+    }
+    assert {name: hits for name, hits in found_saved.items() if hits} == {}
+    with closing(sqlite3.connect(data_dir / "connector.db")) as raw:
+        stored = raw.execute("SELECT value FROM settings WHERE key = 'ac_api_key'").fetchone()[0]
+    assert stored.startswith("fernet:")
 
     cli_env = {
         **{k: v for k, v in os.environ.items() if k not in ("AC_API_URL", "AC_API_KEY")},

@@ -99,9 +99,10 @@ def test_sandbox_reset_needs_yes(cli, data_dir) -> None:
     assert console.audit.page()[0].kind.value == "sandbox_reset"
 
 
-def test_secret_key_prints_a_usable_secret(cli, server, monkeypatch) -> None:
+def test_secret_key_prints_a_usable_secret(cli, server, monkeypatch, data_dir) -> None:
     code, out, err = cli("secret-key")
     assert code == 0 and "CONNECTOR_SECRET_KEY" in err
+    assert not (data_dir / "connector.db").exists()  # it needs no data file, and makes none
     monkeypatch.setenv("CONNECTOR_SECRET_KEY", out.strip())
     code, out, _ = cli("account", "save", "--url", server.base_url, "--json", stdin=KEY)
     assert code == 0 and json.loads(out)["saved"]["encrypted"] is True
@@ -114,4 +115,4 @@ def test_wider_modes_are_narrowed_and_said(cli, data_dir) -> None:
     cli("account")
     (data_dir / "connector.db").chmod(0o644)
     code, _, err = cli("account")
-    assert code == 0 and "Made owner-only" in err and "connector.db (0644 → 0600)" in err
+    assert code == 0 and "Owner-only files:" in err and "made owner-only (0644 → 0600)" in err

@@ -527,3 +527,12 @@ def test_a_storage_failure_in_save_is_a_sentence(
     button(at, "Save prompt").click().run()
     assert not at.exception
     assert "disk I/O error" in at.error[0].value
+
+
+def test_setup_says_which_files_it_made_owner_only(data_dir: Path) -> None:
+    Console(data_dir / "connector.db").close()
+    (data_dir / "connector.db").chmod(0o644)
+    Console(data_dir / "connector.db").close()  # what the app's console does when it starts
+    at = run_page("setup")
+    notice = next(i.value for i in at.info if "readable by you alone" in i.value)
+    assert "connector.db was readable by others, made owner-only (0644 → 0600)" in notice

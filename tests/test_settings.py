@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +58,9 @@ def test_accepted_account_forms(typed: str, expected: str) -> None:
         ("https://myaccount.api-us1.com@evil.example", "user name or password"),
         ("https://myaccount.api-us1.com.evil.example", "is not an ActiveCampaign API URL"),
         ("https://evil.example/myaccount.api-us1.com", "has extra parts"),
+        ("http://[::1%25evil.com]:8000", "IPv6 zone"),
+        ("http://127.0.0.1:0", "Port 0"),
+        ("http://[::1]", "http://[::1]:8600"),
         ("localhost", "Add the port"),
         ("https://myaccount.api-us1.com/admin", "has extra parts"),
         ("https://myaccount.api-us1.com/?key=1", "has extra parts"),
@@ -110,7 +115,16 @@ def test_a_key_of_printable_ascii_up_to_200_characters_is_accepted() -> None:
 def test_masking_keeps_only_the_last_four() -> None:
     assert mask_key("0123456789abcdef") == "••••••••cdef"
     assert "0123" not in mask_key("0123456789abcdef")
-    assert mask_key("abc") == "•••"
+    assert mask_key("abc") == mask_key("k3Y9x7") == "••••••••"  # short: four would say too much
+
+
+def test_a_short_key_leaves_no_hint_in_clear(tmp_path) -> None:
+    db = Database(tmp_path / "c.db")
+    store = SettingsStore(db)
+    store.save("acct", "k3Y9", {"CONNECTOR_SECRET_KEY": SECRET})
+    account = store.account()
+    assert account is not None and account.masked_key == "••••••••"
+    assert not [p.name for p in tmp_path.iterdir() if b"k3Y9" in p.read_bytes()]
 
 
 def test_precedence_environment_then_saved_then_sandbox(tmp_path) -> None:
@@ -341,8 +355,10 @@ def test_wider_modes_are_narrowed_and_reported(tmp_path) -> None:
     Console(folder / "connector.db", env={}).close()
     assert (_mode(folder), _mode(folder / "connector.db")) == (0o700, 0o600)
     reported = narrowed()
-    assert f"{folder} (0755 → 0700)" in reported
-    assert f"{folder / 'connector.db'} (0644 → 0600)" in reported
+    assert f"{folder} was readable by others, made owner-only (0755 → 0700)" in reported
+    assert f"{folder / 'connector.db'} was readable by others, made owner-only (0644 → 0600)" in (
+        reported
+    )
 
 
 def test_a_host_that_got_past_the_form_is_refused_at_the_last_door(tmp_path) -> None:
@@ -361,3 +377,52 @@ def test_a_host_that_got_past_the_form_is_refused_at_the_last_door(tmp_path) -> 
         with pytest.raises(SettingsError):  # refused before a connection is even opened
             console.client(AccountSettings(url, "key-1234", "saved"))
     console.close()
+
+
+def test_a_shared_folder_is_left_alone_and_said(tmp_path, monkeypatch) -> None:
+    shared = tmp_path / "everyone"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp
+    Console(shared / "connector.db", env={}).close()
+    assert _mode(shared) == 0o1777 and _mode(shared / "connector.db") == 0o600
+    assert any(f"{shared} is left as it is: a shared folder" in n for n in narrowed())
+
+    project = tmp_path / "project"  # CONNECTOR_DB=connector.db, started in a project folder
+    project.mkdir(mode=0o755)
+    os.chmod(project, 0o755)
+    monkeypatch.chdir(project)
+    Console(Path("connector.db"), env={}).close()
+    assert _mode(project) == 0o755 and _mode(project / "connector.db") == 0o600
+
+
+def test_a_reader_that_outlasts_the_checkpoint_delays_the_scrub_until_a_later_write(
+    tmp_path,
+) -> None:
+    db = Database(tmp_path / "c.db")
+    store = SettingsStore(db)
+    old, new = "old-key-" + "a1b2c3d4" * 6, "new-key-" + "e5f6a7b8" * 6
+    store.save("acct", old, {})
+    reader = sqlite3.connect(tmp_path / "c.db")  # another process's long export, say
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM settings").fetchone()  # holds its snapshot
+    store.save("acct", new, {})
+    assert db.scrub_pending
+    assert any(old.encode() in p.read_bytes() for p in tmp_path.iterdir())  # said, not hidden
+    reader.rollback()
+    reader.close()
+    store.use("saved")  # any later write of this process finishes the job
+    assert not db.scrub_pending
+    assert not [p.name for p in tmp_path.iterdir() if old.encode() in p.read_bytes()]
+
+
+def test_a_key_saved_before_the_secret_is_sealed_once_the_secret_is_set(tmp_path) -> None:
+    path = tmp_path / "c.db"
+    Console(path, env={}).settings.save("acct", "plain-key-9876", {})
+    assert _stored_key(Database(path)) == "plain-key-9876"
+    env = {"CONNECTOR_SECRET_KEY": SECRET}
+    console = Console(path, env=env)  # the deployment now provides a secret
+    assert _stored_key(console.db).startswith("fernet:")
+    assert console.account().api_key == "plain-key-9876"
+    assert not console.settings.seal_if_plain(env)  # once only
+    console.close()
+    assert not [p.name for p in tmp_path.iterdir() if b"plain-key-9876" in p.read_bytes()]

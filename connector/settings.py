@@ -334,32 +334,32 @@ class SettingsStore:
                 r["key"]: r for r in conn.table("settings").rows_where(f"key in ({marks})", names)
             }
 
-    def account(self) -> SavedAccount | None:
+    def _stored(self) -> tuple[SavedAccount | None, str]:
+        """The saved account and its key as stored (sealed or not), in one read."""
         rows = self._values((*self._ACCOUNT, self._IN_USE))
         url, key = rows.get(self._URL), rows.get(self._KEY)
         if not url or not key or not url["value"] or not key["value"]:
-            return None
+            return None, ""
         hint = rows.get(self._HINT)
-        return SavedAccount(
+        account = SavedAccount(
             api_url=url["value"],
             key_hint=hint["value"] if hint else "",
             encrypted=KeyCipher.is_sealed(key["value"]),
             in_use=(rows.get(self._IN_USE) or {}).get("value", "saved") != "sandbox",
             saved_at=key["updated_at"],
         )
+        return account, key["value"]
+
+    def account(self) -> SavedAccount | None:
+        return self._stored()[0]
 
     def saved(self, env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
         """The saved URL and key, opened with the secret in ``env``; ``SettingsError`` when the
         key is sealed and can't be opened."""
-        rows = self._values((self._URL, self._KEY))
-        url, key = (
-            (rows.get(self._URL) or {}).get("value"),
-            (rows.get(self._KEY) or {}).get("value"),
-        )
-        if not url or not key:
+        account, stored = self._stored()
+        if account is None:
             return None
-        env = os.environ if env is None else env
-        return url, KeyCipher.from_env(env).open(key)
+        return account.api_url, KeyCipher.from_env(os.environ if env is None else env).open(stored)
 
     def flag(self, name: str) -> bool:
         """Whether the one-off marker ``name`` was set (e.g. the demo prompts were seeded)."""
@@ -452,14 +452,13 @@ class SettingsStore:
                 f"environment, or unset {present}; the console does not fall back to another "
                 "account."
             )
-        account = self.account()
+        account, stored = self._stored()
         if account is not None and account.in_use:
             try:
-                saved = self.saved(env)
-                if saved is not None:  # None: removed since account() looked
-                    return AccountSettings(
-                        parse_api_url(saved[0], hosts), parse_api_key(saved[1]), "saved"
-                    )
+                key = KeyCipher.from_env(env).open(stored)
+                return AccountSettings(
+                    parse_api_url(account.api_url, hosts), parse_api_key(key), "saved"
+                )
             except SettingsError as exc:
                 raise SettingsError(
                     f"The saved account can't be used: {exc.message} Enter it again on Setup, "

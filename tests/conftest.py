@@ -8,7 +8,7 @@ import pytest
 from factories import FakeClock, api_client
 
 from connector import Console
-from connector.sandbox import Sandbox
+from connector.sandbox import Sandbox, SandboxServer
 
 
 @pytest.fixture
@@ -48,3 +48,11 @@ def client(sb: Sandbox) -> Iterator[httpx.Client]:
     """A raw httpx client on ``sb`` with its key."""
     with api_client(sb) as made:
         yield made
+
+
+@pytest.fixture
+def loopback_account() -> Iterator[tuple[Sandbox, dict[str, str]]]:
+    """A sandbox served on loopback, and the environment that points the console at it (for
+    the app in its own process, out of reach of an in-process sandbox)."""
+    with Sandbox() as sandbox, SandboxServer(sandbox) as server:
+        yield sandbox, {"AC_API_URL": server.base_url, "AC_API_KEY": sandbox.api_key}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,9 +34,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from connector import (
     Console,
-    Prompt,
 )
-from connector.sandbox import Sandbox, SandboxServer
+from connector.sandbox import Sandbox
 
 pytestmark = pytest.mark.browser
 
@@ -46,16 +44,13 @@ SHOTS = Path("/tmp")
 
 
 @pytest.fixture
-def account() -> Iterator[tuple[Sandbox, dict[str, str]]]:
-    """A loopback sandbox server whose account names things the way an attacker would."""
+def account(
+    loopback_account: tuple[Sandbox, dict[str, str]],
+) -> tuple[Sandbox, dict[str, str]]:
+    """A loopback sandbox whose account names things the way an attacker would."""
     require_chromium()
-    with Sandbox() as sandbox, SandboxServer(sandbox) as server:
-        rename_account(sandbox)
-        yield sandbox, {"AC_API_URL": server.base_url, "AC_API_KEY": sandbox.api_key}
-
-
-def _prompt(console: Console) -> Prompt:
-    return hostile_prompt(console, operator="attacker")
+    rename_account(loopback_account[0])
+    return loopback_account
 
 
 def _watch(page: Page) -> list[str]:
@@ -129,7 +124,7 @@ def test_hostile_names_show_as_text_on_every_page(
     data_dir.mkdir()
     console = Console(data_dir / "connector.db", env=env)
     try:
-        _prompt(console)
+        hostile_prompt(console, operator="attacker")
     finally:
         console.close()
 

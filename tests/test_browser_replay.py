@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ from connector import (
     Interaction,
     Prompt,
 )
-from connector.sandbox import Fault, Sandbox, SandboxServer
+from connector.sandbox import Fault, Sandbox
 
 pytestmark = pytest.mark.browser
 
@@ -69,11 +68,11 @@ def _prompt(list_id: str) -> Prompt:
 
 
 @pytest.fixture
-def account(tmp_path: Path) -> Iterator[tuple[Sandbox, dict[str, str]]]:
-    """A loopback sandbox server and the environment that points the console at it."""
+def account(
+    loopback_account: tuple[Sandbox, dict[str, str]],
+) -> tuple[Sandbox, dict[str, str]]:
     require_chromium()
-    with Sandbox() as sandbox, SandboxServer(sandbox) as server:
-        yield sandbox, {"AC_API_URL": server.base_url, "AC_API_KEY": sandbox.api_key}
+    return loopback_account
 
 
 def _no_exception(page: Page) -> None:

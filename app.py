@@ -17,7 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import AccountSettings, ConnectorError
-from connector.auth import DEFAULT_PROVIDER, Access, Gate
+from connector.entry.auth import DEFAULT_PROVIDER, Access, Gate
 from pages import PAGES
 from pages._common import (
     access,

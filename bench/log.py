@@ -44,20 +44,20 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
-from connector.actions import REGISTRY
-from connector.db import Database
-from connector.log import ActionLog
-from connector.log_charts import (
+from connector.ac.actions import REGISTRY
+from connector.core.models import ActionType, Interaction
+from connector.core.records import Attempt, Exchange, Run, SimulatedUser, Status
+from connector.store.db import Database
+from connector.store.log import ActionLog
+from connector.store.log_charts import (
     actions_over_time,
     latency_by_action,
     success_by_action,
     top_errors,
 )
-from connector.log_export import ExportFormat
-from connector.log_export import text as export_text
-from connector.log_query import Cursor, LogFilter, LogQuery, TimeRange, iso
-from connector.models import ActionType, Interaction
-from connector.records import Attempt, Exchange, Run, SimulatedUser, Status
+from connector.store.log_export import ExportFormat
+from connector.store.log_export import text as export_text
+from connector.store.log_query import Cursor, LogFilter, LogQuery, TimeRange, iso
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -42,7 +42,7 @@ def child() -> None:
     """In a child: set up the console from the environment, say "ready", wait for "go", refresh
     the catalog, and print what happened as JSON (the last line)."""
     from connector import Console  # imported here: the parent has no use for it
-    from connector.budget import RequestBudget
+    from connector.engine.budget import RequestBudget
 
     console = Console()
     client = console.client()  # the account, the HTTP client and the budget, before the start

@@ -3,15 +3,10 @@
 The whole public surface is re-exported here; ``tests/test_exported_members.py`` keeps it honest.
 """
 
-from .actions import REGISTRY, ActionSpec, ParamSpec, PlannedRequest, Presence
-from .audit import AuditEvent, AuditKind, AuditLog
-from .budget import RequestBudget
-from .catalog import Catalog
-from .claims import ClaimBusy, ClaimKey, Claims
-from .client import AcClient
-from .console import Console
-from .db import Database
-from .errors import (
+from connector.ac.actions import REGISTRY, ActionSpec, ParamSpec, PlannedRequest, Presence
+from connector.ac.client import AcClient
+from connector.ac.retry import RetryPolicy
+from connector.core.errors import (
     ApiError,
     AuthError,
     ConnectFailed,
@@ -30,12 +25,7 @@ from .errors import (
     UnreachableError,
     ValidationError,
 )
-from .forms import validate_form
-from .jobs import JobState, ReplayJob, ReplayJobs
-from .log import ActionLog, AlreadyReplayed, Facets, LogPage, RunsPage
-from .log_export import ExportFormat
-from .log_query import Cursor, LogFilter, SearchError, TimeRange
-from .models import (
+from connector.core.models import (
     AcList,
     ActionType,
     Automation,
@@ -49,17 +39,7 @@ from .models import (
     Tag,
     User,
 )
-from .prompt_store import PromptStore
-from .prompts import (
-    STANDARD_CONTACT_FIELDS,
-    ActionConfig,
-    FieldMapping,
-    FormInput,
-    Prompt,
-    Source,
-    custom_field_target,
-)
-from .records import (
+from connector.core.records import (
     Attempt,
     Check,
     Exchange,
@@ -69,11 +49,32 @@ from .records import (
     SimulatedUser,
     Status,
 )
-from .replay import ReplayPlan, plan_replay
-from .retention import Cleanup
-from .retry import RetryPolicy
-from .runner import Runner
-from .settings import (
+from connector.engage.forms import validate_form
+from connector.engage.prompts import (
+    STANDARD_CONTACT_FIELDS,
+    ActionConfig,
+    FieldMapping,
+    FormInput,
+    Prompt,
+    Source,
+    custom_field_target,
+)
+from connector.engine.budget import RequestBudget
+from connector.engine.claims import ClaimBusy, ClaimKey, Claims
+from connector.engine.jobs import JobState, ReplayJob, ReplayJobs
+from connector.engine.replay import ReplayPlan, plan_replay
+from connector.engine.runner import Runner
+from connector.entry.console import Console
+from connector.entry.worker import JobQueue, Worker
+from connector.store.audit import AuditEvent, AuditKind, AuditLog
+from connector.store.catalog import Catalog
+from connector.store.db import Database
+from connector.store.log import ActionLog, AlreadyReplayed, Facets, LogPage, RunsPage
+from connector.store.log_export import ExportFormat
+from connector.store.log_query import Cursor, LogFilter, SearchError, TimeRange
+from connector.store.prompts import PromptStore
+from connector.store.retention import Cleanup
+from connector.store.settings import (
     SETTINGS,
     AccountSettings,
     SettingsStore,
@@ -81,7 +82,6 @@ from .settings import (
     parse_api_key,
     parse_api_url,
 )
-from .worker import JobQueue, Worker
 
 __all__ = [
     "REGISTRY",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import action_log, catalog, prompts, setup, simulator
+from pages import action_log, catalog, prompts, setup, simulator
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from connector import (
     SettingsError,
     Status,
 )
-from connector.auth import Access, Gate, decide
-from connector.display import as_markdown_text
-from connector.owner import default_operator
-from connector.worker import Worker
+from connector.core.owner import default_operator
+from connector.entry.auth import Access, Gate, decide
+from connector.entry.display import as_markdown_text
+from connector.entry.worker import Worker
 
 P = ParamSpec("P")
 

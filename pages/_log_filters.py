@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from connector import REGISTRY, Interaction, Status
-from connector.display import action_label
-from connector.log import Facets
-from connector.log_query import LogFilter, TimeRange
+from connector.entry.display import action_label
+from connector.store.log import Facets
+from connector.store.log_query import LogFilter, TimeRange
 from pages._common import console, gated, status_text
 
 RANGES: dict[str, timedelta | None] = {

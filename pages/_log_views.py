@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from connector import ConnectorError, Run, Status
-from connector.display import action_label, as_markdown_text, interaction_label, utc_text
-from connector.log_export import ExportFormat
-from connector.log_export import text as export_text
-from connector.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
-from connector.replay import chain_head, replayable
+from connector.engine.replay import chain_head, replayable
+from connector.entry.display import action_label, as_markdown_text, interaction_label, utc_text
+from connector.store.log_export import ExportFormat
+from connector.store.log_export import text as export_text
+from connector.store.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
 from pages import _jobs
 from pages._common import (
     RUN_ICONS,

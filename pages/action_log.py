@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError
-from connector.retention import count_older, cutoff_for, vacuum
+from connector.store.retention import count_older, cutoff_for, vacuum
 from pages import _jobs, _log_filters, _log_insights, _log_views
 from pages._common import console, hand_over_to_app, operator, show_error
 

@@ -30,11 +30,11 @@ from connector import (
     Source,
     custom_field_target,
 )
-from connector.contact import mapping_rows
-from connector.display import as_markdown_text
-from connector.drafts import Draft, action_values, build, catalog_warnings, values_of
-from connector.models import Field
-from connector.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
+from connector.core.models import Field
+from connector.engage.contact import mapping_rows
+from connector.engage.drafts import Draft, action_values, build, catalog_warnings, values_of
+from connector.engage.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
+from connector.entry.display import as_markdown_text
 from pages._common import (
     attempt_title,
     catalog_items,

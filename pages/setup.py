@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError, User
-from connector.display import as_markdown_text
-from connector.files import narrowed
+from connector.entry.display import as_markdown_text
+from connector.store.files import narrowed
 from pages._common import (
     console,
     current_account,

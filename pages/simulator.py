@@ -21,7 +21,7 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.display import as_markdown_text
+from connector.entry.display import as_markdown_text
 from pages._common import (
     attempt_title,
     console,

@@ -1,4 +1,4 @@
-"""connector.auth: whether sign-in is configured, the allow-list's syntax, who gets in."""
+"""connector.entry.auth: whether sign-in is configured, the allow-list's syntax, who gets in."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from connector import SettingsError
-from connector.auth import (
+from connector.entry.auth import (
     ALLOWED_OPERATORS_VAR,
     DEFAULT_PROVIDER,
     AllowList,

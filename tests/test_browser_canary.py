@@ -34,8 +34,8 @@ from browser import (
 )
 from playwright.sync_api import Page, expect
 
-from connector.cipher import new_secret
 from connector.sandbox import Sandbox, SandboxServer
+from connector.store.cipher import new_secret
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import pytest
 from factories import FakeClock
 
 from connector import ClaimBusy, ClaimKey, Claims, Database
-from connector.owner import Owner
+from connector.core.owner import Owner
 
 KEY = ClaimKey("sandbox", "ada@example.com", "add_to_automation", "1")
 

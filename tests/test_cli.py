@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.cli import main
+from connector.entry.cli import main
 from connector.sandbox import Sandbox, SandboxServer
 
 
@@ -251,7 +251,7 @@ def test_the_real_entry_point_has_no_traceback(data_dir: Path) -> None:
 
 def test_an_outcome_the_log_could_not_keep_is_printed_and_fails_the_command(capsys) -> None:
     from connector import ActionType, Attempt, Interaction, Run, RunStatus, SimulatedUser, Status
-    from connector.cli import _report
+    from connector.entry.cli import _report
 
     run = Run("r1", 1, "P", Interaction.ACCEPT, SimulatedUser("u"), account="sandbox")
     attempt = Attempt("r1", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "News")

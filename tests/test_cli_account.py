@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connector import Console
-from connector.cli import main
+from connector.entry.cli import main
 from connector.sandbox import Sandbox, SandboxServer
 
 KEY = "cli-account-key-0123456789abcdef"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from connector import Console, Interaction, SimulatedUser
-from connector.cli import main
+from connector.entry.cli import main
 from connector.sandbox import Fault
 
 

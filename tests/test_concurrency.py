@@ -163,7 +163,7 @@ def run_cli(gate: Gate, *argv: str) -> dict[str, Any]:
     import contextlib
     import io
 
-    from connector.cli import main
+    from connector.entry.cli import main
 
     gate()
     out, err = io.StringIO(), io.StringIO()

@@ -13,7 +13,7 @@ from connector import (
     custom_field_target,
     validate_form,
 )
-from connector.contact import contact_payload, mapping_rows
+from connector.engage.contact import contact_payload, mapping_rows
 
 
 def signup() -> Prompt:

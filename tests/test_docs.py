@@ -27,7 +27,7 @@ def test_quick_start_is_the_two_make_commands() -> None:
 
 
 def test_every_cli_command_is_documented() -> None:
-    from connector.cli import _COMMANDS
+    from connector.entry.cli import _COMMANDS
 
     for command in _COMMANDS:
         assert f"`python -m connector {command}" in README, command

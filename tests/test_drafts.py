@@ -7,7 +7,7 @@ import pytest
 from test_prompts import full_prompt
 
 from connector import ActionType, InputError, Interaction
-from connector.drafts import Draft, action_values, build, values_of
+from connector.engage.drafts import Draft, action_values, build, values_of
 
 
 def test_a_stored_prompt_comes_back_unchanged_from_its_values() -> None:
@@ -83,7 +83,7 @@ def test_action_values_round_trip_options_and_error_behaviour() -> None:
 
 def test_inputs_and_fixed_values_fit_the_fields_they_fill() -> None:
     from connector import FieldMapping, InputKind, Source
-    from connector.models import Field
+    from connector.core.models import Field
 
     fields = {
         "4": Field("4", "Plan", "dropdown", "PLAN", ("Free", "Pro")),
@@ -107,8 +107,8 @@ def test_inputs_and_fixed_values_fit_the_fields_they_fill() -> None:
 
 
 def test_the_catalog_warns_of_reentry_an_automation_refuses() -> None:
-    from connector.drafts import catalog_warnings
-    from connector.models import Automation
+    from connector.core.models import Automation
+    from connector.engage.drafts import catalog_warnings
 
     prompt = full_prompt()
     prompt.actions[Interaction.TIMEOUT][0].params["allow_reentry"] = "1"

@@ -169,7 +169,7 @@ def test_a_catalog_refresh_that_does_not_verify_keeps_the_cache_and_says_so(
 
 
 def test_an_item_seen_on_two_pages_is_stored_once(console) -> None:
-    from connector.models import AcList
+    from connector.core.models import AcList
 
     console.catalog._store(
         "sandbox", CatalogKind.LISTS, [AcList("1", "A", "a", ""), AcList("1", "A2", "a", "")]

@@ -31,11 +31,11 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.log_export import ExportFormat
-from connector.log_export import export as export_log
-from connector.log_query import EVERYTHING, TimeRange
-from connector.owner import Owner
+from connector.core.owner import Owner
 from connector.sandbox import Sandbox
+from connector.store.log_export import ExportFormat
+from connector.store.log_export import export as export_log
+from connector.store.log_query import EVERYTHING, TimeRange
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,17 +12,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from connector.db import Database
-from connector.log import ActionLog
-from connector.log_charts import (
+from connector.core.models import ActionType, Interaction
+from connector.core.records import Attempt, Exchange, Run, SimulatedUser, Status
+from connector.store.db import Database
+from connector.store.log import ActionLog
+from connector.store.log_charts import (
     actions_over_time,
     latency_by_action,
     success_by_action,
     top_errors,
 )
-from connector.log_query import LogFilter, TimeRange, iso
-from connector.models import ActionType, Interaction
-from connector.records import Attempt, Exchange, Run, SimulatedUser, Status
+from connector.store.log_query import LogFilter, TimeRange, iso
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SENT = ("succeeded", "failed", "unknown", "interrupted")

@@ -26,16 +26,16 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.log import LogPage
-from connector.log_export import (
+from connector.core.records import Exchange
+from connector.store.log import LogPage
+from connector.store.log_export import (
     EXPORT_COLUMNS,
     ExportFormat,
     export,
     neutralised,
     text,
 )
-from connector.log_query import EVERYTHING, Cursor, iso
-from connector.records import Exchange
+from connector.store.log_query import EVERYTHING, Cursor, iso
 
 FORMULA = '=HYPERLINK("http://x","y")'
 # Cells a spreadsheet would run, one per column that holds logged text.

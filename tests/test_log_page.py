@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from test_pages import button, run_page, texts
 
 from connector import ActionConfig, ActionType, Console, Interaction, SimulatedUser
-from connector.jobs import JobState
+from connector.engine.jobs import JobState
 from connector.sandbox import Fault
 from pages import _log_views
 

@@ -28,8 +28,15 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.log_query import Cursor, LogQuery, SearchError, TimeRange, iso, search_expression
-from connector.prompt_store import PromptStore
+from connector.store.log_query import (
+    Cursor,
+    LogQuery,
+    SearchError,
+    TimeRange,
+    iso,
+    search_expression,
+)
+from connector.store.prompts import PromptStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.errors import StorageError
+from connector.core.errors import StorageError
 
 # What each run logs, in order: a skip is logged whole (no pending row first), as the runner
 # does for actions it never sends.

@@ -34,10 +34,10 @@ from connector import (
     Status,
     UnexpectedResponse,
 )
-from connector.actions import Reads
-from connector.client import MAX_BODY_BYTES
-from connector.errors import ConnectorError, ResponseTooLarge, api_message
-from connector.models import AcList, Automation, Contact, Field, Tag, User
+from connector.ac.actions import Reads
+from connector.ac.client import MAX_BODY_BYTES
+from connector.core.errors import ConnectorError, ResponseTooLarge, api_message
+from connector.core.models import AcList, Automation, Contact, Field, Tag, User
 
 KEY = "secret-key-abcd1234"
 MB = 1024 * 1024

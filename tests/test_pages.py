@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from connector import REGISTRY, ActionConfig, ActionType, Console, Interaction, SimulatedUser
-from connector.cipher import new_secret
 from connector.sandbox import Sandbox, SandboxServer
+from connector.store.cipher import new_secret
 from pages import PAGES
 
 TIMEOUT = 20

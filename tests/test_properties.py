@@ -18,12 +18,12 @@ from factories import FakeClock, action, prompt_with, user
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import connector.errors
-import connector.forms
-import connector.log_query
-import connector.prompt_store
-import connector.prompts
-import connector.settings
+import connector.core.errors
+import connector.engage.forms
+import connector.engage.prompts
+import connector.store.log_query
+import connector.store.prompts
+import connector.store.settings
 from connector import (
     ActionConfig,
     ActionType,
@@ -41,12 +41,12 @@ from connector import (
     Source,
     validate_form,
 )
-from connector.errors import ConnectorError
-from connector.forms import is_valid_email
-from connector.log_query import SearchError, search_expression
-from connector.prompts import MAX_NAME, name_key
+from connector.core.errors import ConnectorError
+from connector.engage.forms import is_valid_email
+from connector.engage.prompts import MAX_NAME, name_key
 from connector.sandbox import Sandbox
-from connector.settings import parse_api_key, parse_api_url
+from connector.store.log_query import SearchError, search_expression
+from connector.store.settings import parse_api_key, parse_api_url
 
 MESSAGE_MAX = 400  # a refusal is a sentence or two
 ECHO_MAX = 60  # the most of the input a refusal may repeat
@@ -146,12 +146,12 @@ def _constants(*modules: Any) -> tuple[str, ...]:
 
 
 TEMPLATES = _constants(
-    connector.settings,
-    connector.forms,
-    connector.prompts,
-    connector.prompt_store,
-    connector.log_query,
-    connector.errors,
+    connector.store.settings,
+    connector.engage.forms,
+    connector.engage.prompts,
+    connector.store.prompts,
+    connector.store.log_query,
+    connector.core.errors,
 )
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from factories import action, prompt_with, user
 
 from connector import ActionConfig, ActionType, Console, Interaction, Run, Status
-from connector.jobs import JobState, ReplayJobs
-from connector.log_query import LogFilter
-from connector.replay import plan_replay
+from connector.engine.jobs import JobState, ReplayJobs
+from connector.engine.replay import plan_replay
 from connector.sandbox import Fault
+from connector.store.log_query import LogFilter
 
 REPO = Path(__file__).resolve().parents[1]
 

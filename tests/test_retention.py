@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from connector import ActionLog, Database, LogFilter
-from connector import retention as retention_module
-from connector.log_query import iso
-from connector.owner import Owner
-from connector.retention import Cleanup, count_older, cutoff_for, delete_older, vacuum
+from connector.core.owner import Owner
+from connector.store import retention as retention_module
+from connector.store.log_query import iso
+from connector.store.retention import Cleanup, count_older, cutoff_for, delete_older, vacuum
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CUTOFF = cutoff_for(30, NOW)

@@ -27,11 +27,11 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.actions import CONTACT_ID_PLACEHOLDER
-from connector.log_export import ExportFormat
-from connector.log_export import export as export_log
-from connector.log_query import EVERYTHING
+from connector.ac.actions import CONTACT_ID_PLACEHOLDER
 from connector.sandbox import Fault, Sandbox
+from connector.store.log_export import ExportFormat
+from connector.store.log_export import export as export_log
+from connector.store.log_query import EVERYTHING
 
 
 def to_list(list_id: str = "3", on_error: ErrorBehaviour = ErrorBehaviour.STOP) -> ActionConfig:

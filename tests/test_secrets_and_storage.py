@@ -11,11 +11,11 @@ from factories import action, prompt_with
 from streamlit.testing.v1 import AppTest
 
 from connector import ActionType, Console, Interaction, SimulatedUser, StorageError
-from connector.cli import main
-from connector.log_export import ExportFormat
-from connector.log_export import export as export_log
-from connector.log_query import EVERYTHING
+from connector.entry.cli import main
 from connector.sandbox import Sandbox, SandboxServer
+from connector.store.log_export import ExportFormat
+from connector.store.log_export import export as export_log
+from connector.store.log_query import EVERYTHING
 
 LIVE_KEY = "live-secret-key-7f3a9c2e51d84b6e"
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

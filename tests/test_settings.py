@@ -17,9 +17,9 @@ from connector import (
     parse_api_key,
     parse_api_url,
 )
-from connector.cipher import new_secret
-from connector.files import narrowed
-from connector.settings import allowed_hosts
+from connector.store.cipher import new_secret
+from connector.store.files import narrowed
+from connector.store.settings import allowed_hosts
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from connector import Console
-from connector.auth import ALLOWED_OPERATORS_VAR
+from connector.entry.auth import ALLOWED_OPERATORS_VAR
 from pages import PAGES
 
 TIMEOUT = 20

@@ -30,8 +30,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
-from ..files import private_sqlite
-from ..sqlite import retry_while_locked
+from connector.store.files import private_sqlite
+from connector.store.sqlite import retry_while_locked
+
 from .seed import SeedSpec, build
 
 SCHEMA_VERSION = "1"

@@ -22,9 +22,9 @@ from pages import PAGES
 from pages._common import (
     access,
     console,
+    ensure_worker,
     operator,
     reporting_errors,
-    resume_jobs,
     seed_demo_prompts,
     show_error,
 )
@@ -114,7 +114,7 @@ with st.sidebar:
         )
     if data_file:
         with reporting_errors():
-            resume_jobs()
+            ensure_worker()
             active_jobs(compact=True)
 
 if problem is not None:

@@ -937,20 +937,20 @@ def measure_writes(db: Database, log: ActionLog, runs: int) -> list[float]:
         "",
         sample["created_at"],
     )
-    run = Run(
-        run_id="bench-writes",
-        prompt_id=1,
-        prompt_name="Newsletter signup",
-        interaction=Interaction.ACCEPT,
-        user=SimulatedUser("u-bench"),
-        operator="bench",
-        source="test",
-        account="sandbox",
-    )
-    log.start_run(run)
     times: list[float] = []
     written: list[int] = []
+    run_ids: list[str] = []
     for n in range(runs + 1):
+        run = Run(
+            run_id=f"bench-writes-{n}",
+            prompt_id=1,
+            prompt_name="Newsletter signup",
+            interaction=Interaction.ACCEPT,
+            user=SimulatedUser("u-bench"),
+            operator="bench",
+            source="test",
+            account="sandbox",
+        )
         attempt = Attempt(
             run_id=run.run_id,
             position=1,
@@ -962,8 +962,10 @@ def measure_writes(db: Database, log: ActionLog, runs: int) -> list[float]:
             contact_email=f"bench.writes{n}@example.com",
             planned={k: request[k] for k in ("method", "url", "body")},
         )
+        run.attempts = [attempt]
         started = time.perf_counter()
-        log.start(attempt, run)
+        log.record_plan(run, lease_owner="bench", lease_until=time.time() + 30)  # run + plan
+        log.mark_sending(attempt, run, "bench")
         attempt.tries.append(exchange)
         attempt.duration_ms = 210.0
         attempt.finish(Status.SUCCEEDED, evidence=exchange)
@@ -972,10 +974,12 @@ def measure_writes(db: Database, log: ActionLog, runs: int) -> list[float]:
             times.append((time.perf_counter() - started) * 1000)
         assert attempt.log_id is not None and not attempt.unrecorded
         written.append(attempt.log_id)
+        run_ids.append(run.run_id)
     with db.write() as conn:
         marks = ", ".join("?" * len(written))
         conn.execute(f"DELETE FROM action_log WHERE id IN ({marks})", written)
-        conn.execute("DELETE FROM runs WHERE run_id = ?", [run.run_id])
+        marks = ", ".join("?" * len(run_ids))
+        conn.execute(f"DELETE FROM runs WHERE run_id IN ({marks})", run_ids)
     return times
 
 

@@ -65,7 +65,7 @@ from connector.engine.jobs import JobState, ReplayJob, ReplayJobs
 from connector.engine.replay import ReplayPlan, plan_replay
 from connector.engine.runner import Runner
 from connector.entry.console import Console
-from connector.entry.worker import JobQueue, Worker
+from connector.entry.worker import Worker
 from connector.store.audit import AuditEvent, AuditKind, AuditLog
 from connector.store.catalog import Catalog
 from connector.store.db import Database
@@ -127,7 +127,6 @@ __all__ = [
     "InputError",
     "InputKind",
     "Interaction",
-    "JobQueue",
     "JobState",
     "LogFilter",
     "LogPage",

@@ -26,8 +26,8 @@ from connector import (
     Status,
 )
 from connector.core.owner import default_operator
+from connector.engage.display import as_markdown_text, pending_sentence
 from connector.entry.auth import Access, Gate, decide
-from connector.entry.display import as_markdown_text
 from connector.entry.worker import Worker
 
 P = ParamSpec("P")
@@ -39,6 +39,7 @@ STATUS_ICONS: dict[str, str] = {
     Status.SKIPPED: ":gray[:material/skip_next:]",
     Status.DRY_RUN: ":blue[:material/science:]",
     Status.UNKNOWN: ":orange[:material/help:]",
+    Status.PLANNED: ":gray[:material/schedule:]",
     Status.PENDING: ":orange[:material/hourglass_top:]",
     Status.INTERRUPTED: ":orange[:material/warning:]",
 }
@@ -230,7 +231,9 @@ def show_attempt(attempt: Attempt) -> None:
     """One action's record: its outcome and reason, then what it did in the order it did it
     (each check and each try, a tab each), every request beside its response."""
     reason = as_markdown_text(attempt.reason)
-    if attempt.status in (Status.FAILED, Status.UNKNOWN, Status.INTERRUPTED):
+    if not attempt.done:  # planned, in flight, or awaiting its verification: not an outcome
+        st.warning(reason or "Not run yet.", icon=":material/hourglass_top:")
+    elif attempt.status in (Status.FAILED, Status.UNKNOWN, Status.INTERRUPTED):
         st.error(reason or "No reason was recorded.", icon=":material/error:")
     elif attempt.reason:
         st.info(reason, icon=":material/info:")
@@ -279,7 +282,7 @@ def show_attempt(attempt: Attempt) -> None:
 
 
 def _unique(titles: list[str]) -> list[str]:
-    """Tab titles must differ: the second "Check after a lost answer" becomes "… (2)"."""
+    """Tab titles must differ: the second "Check after an error answer" becomes "… (2)"."""
     seen: dict[str, int] = {}
     out = []
     for title in titles:
@@ -324,7 +327,15 @@ def show_run_outcome(run: Run) -> None:
             icon=":material/database:",
         )
     if run.status is RunStatus.REFUSED:
-        st.error("Fix the highlighted form inputs: nothing was sent.", icon=":material/error:")
+        if run.refusal:
+            st.error(f"{as_markdown_text(run.refusal)} Nothing was sent.", icon=":material/error:")
+        else:
+            st.error("Fix the highlighted form inputs: nothing was sent.", icon=":material/error:")
+    elif run.status is RunStatus.PENDING:
+        st.warning(
+            f"Not finished yet: {as_markdown_text(pending_sentence(run))}",
+            icon=":material/hourglass_top:",
+        )
     elif run.status is RunStatus.NO_ACTIONS:
         st.info(
             f"{run.interaction.label} has no actions on this prompt: nothing was sent. "
@@ -370,13 +381,8 @@ def _worker(db_path: str) -> Worker:
 
 
 def ensure_worker() -> None:
-    """This process's replay worker (a huey consumer thread), started on first need: when a
-    job is queued here, or when the frame finds a job nobody is running (after a restart)."""
+    """This process's worker thread, started once per process: it finishes the runs that are
+    due (a verification after the settle delay, a run whose process died) and the replay jobs
+    nobody holds, so a restarted dashboard picks up where the last one was."""
     _worker(os.environ.get("CONNECTOR_DB", ""))
 
-
-def resume_jobs() -> None:
-    """Start this process's worker when a job waits for one (queued, or left by a process that
-    stopped): a restarted dashboard picks up where the last one was."""
-    if console().jobs.resumable():
-        ensure_worker()

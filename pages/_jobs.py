@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError
+from connector.engage.display import as_markdown_text
 from connector.engine.jobs import JobState, ReplayJob
-from connector.entry.display import as_markdown_text
 from pages._common import console, ensure_worker, gated, operator, show_error
 
 REFRESH_SECONDS = 1.0

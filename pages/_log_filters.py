@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from connector import REGISTRY, Interaction, Status
-from connector.entry.display import action_label
+from connector.engage.display import action_label
 from connector.store.log import Facets
 from connector.store.log_query import LogFilter, TimeRange
 from pages._common import console, gated, status_text
@@ -49,6 +49,7 @@ def _facets(db_path: str) -> Facets:
 def _prompt_names() -> dict[int, str]:
     """Prompts to offer: the current ones, and those only the log still knows (deleted)."""
     current = {p.id: p.name for p in console().prompts.all() if p.id is not None}
+    current.update({b.id: b.name for b in console().prompts.broken() if b.id not in current})
     logged = _facets(str(console().db.path)).prompts
     names = {pid: f"{name} (deleted)" for pid, name in logged.items() if pid not in current}
     return {**current, **names}

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from connector.entry.display import action_label, utc_text
+from connector.engage.display import action_label, utc_text
 from connector.store import log_charts
 from connector.store.log_query import LogFilter
 from pages._common import console, status_text

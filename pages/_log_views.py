@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from connector import ConnectorError, Run, Status
+from connector.engage.display import action_label, as_markdown_text, interaction_label, utc_text
 from connector.engine.replay import chain_head, replayable
-from connector.entry.display import action_label, as_markdown_text, interaction_label, utc_text
 from connector.store.log_export import ExportFormat
 from connector.store.log_export import text as export_text
 from connector.store.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
@@ -364,6 +364,7 @@ def _folded(run: Run) -> str:
         Status.SKIPPED: "–",
         Status.DRY_RUN: "◇",
         Status.UNKNOWN: "?",
+        Status.PLANNED: "○",
         Status.PENDING: "…",
         Status.INTERRUPTED: "!",
     }

@@ -21,7 +21,7 @@ from typing import Literal
 import streamlit as st
 
 from connector import InputKind, Interaction, Prompt, PromptType
-from connector.entry.display import as_markdown_text
+from connector.engage.display import as_markdown_text
 
 Click = Callable[[Prompt, Interaction], None]
 

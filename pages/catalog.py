@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from connector import CatalogKind, ConnectorError
-from connector.entry.display import as_markdown_text, utc_text
+from connector.engage.display import as_markdown_text, utc_text
 from pages._common import (
     catalog_items,
     console,

@@ -32,9 +32,10 @@ from connector import (
 )
 from connector.core.models import Field
 from connector.engage.contact import mapping_rows
+from connector.engage.display import as_markdown_text
 from connector.engage.drafts import Draft, action_values, build, catalog_warnings, values_of
 from connector.engage.prompts import MAX_INPUTS, MAX_TIMEOUT, custom_field_id
-from connector.entry.display import as_markdown_text
+from connector.store.settings import default_test_contact
 from pages._common import (
     attempt_title,
     catalog_items,
@@ -494,20 +495,44 @@ def _action_row(
             on_click=_remove_action,
             args=(prompt_id, interaction, row),
         )
-        _test_panel(draft, prompt_id, interaction, row)
+        _test_panel(draft, prompt_id, interaction, row, kind)
 
 
-def _test_panel(draft: Draft, prompt_id: int, interaction: Interaction, row: str) -> None:
-    """Test this action alone on the account in effect, for a sample user: a dry run first
-    (it only reads), then for real. Same runner, claims and log as any run (source: test)."""
+def _test_panel(
+    draft: Draft, prompt_id: int, interaction: Interaction, row: str, kind: ActionType
+) -> None:
+    """Test this action alone on a contact of the account in effect: a dry run first (it only
+    reads), then for real. Same runner, claims and log as any run (source: test). It sends the
+    email and, for Add Contact and Update Contact Fields, only the values typed here: never a
+    sample name or value (``Console.test_action``). The email defaults to the named test contact
+    (``CONNECTOR_TEST_CONTACT``)."""
     with st.expander("Test this action", icon=":material/science:"):
+        default = default_test_contact(console().env)
         st.text_input(
-            "Sample user's email",
+            "Test contact's email",
             key=draft.k("act", row, "test_email"),
+            value=default,
             persist_state=KEEP,
-            placeholder="test@example.com",
-            help="The email of the contact the test acts on; other inputs take sample values.",
+            placeholder="qa+connector@yourdomain.com",
+            help="The contact the test acts on. CONNECTOR_TEST_CONTACT names a dedicated test "
+            "contact, offered here by default"
+            + (f" (now {default})." if default else " (not set)."),
         )
+        sets_fields = kind in (ActionType.ADD_CONTACT, ActionType.UPDATE_CONTACT)
+        if sets_fields and interaction.submits_form:
+            for input_row, label in _test_inputs(draft):
+                st.text_input(
+                    f"{as_markdown_text(label)} (blank: not sent)",
+                    key=draft.k("act", row, "test_in", input_row),
+                    persist_state=KEEP,
+                )
+        try:
+            account = console().account()
+        except ConnectorError as exc:
+            show_error(exc)
+            return
+        where = "the built-in sandbox" if account.is_sandbox else as_markdown_text(account.host)
+        st.caption(_test_effect(kind, interaction, where))
         dry, real, _ = st.columns([1, 1, 3])
         for col, label, dry_run in ((dry, "Dry run", True), (real, "Run it", False)):
             col.button(
@@ -515,7 +540,7 @@ def _test_panel(draft: Draft, prompt_id: int, interaction: Interaction, row: str
                 key=draft.k("act", row, "test_dry" if dry_run else "test_real"),
                 type="secondary" if dry_run else "primary",
                 on_click=_test_action,
-                args=(prompt_id, interaction, row, dry_run),
+                args=(prompt_id, interaction, row, dry_run, account.label),
                 width="stretch",
             )
         outcome = st.session_state.get("action_tests", {}).get(row)
@@ -528,16 +553,82 @@ def _test_panel(draft: Draft, prompt_id: int, interaction: Interaction, row: str
                 show_attempt(attempt)
 
 
+def _test_inputs(draft: Draft) -> list[tuple[str, str]]:
+    """The draft's form inputs a test may fill (row, label): all but the one that fills the
+    email (the test's email goes there)."""
+    state = st.session_state
+    email_row = next(
+        (
+            str(state.get(draft.k("map", m, "value")) or "")
+            for m in draft.mappings
+            if state.get(draft.k("map", m, "field")) == "email"
+            and (state.get(draft.k("map", m, "source")) or Source.INPUT) == Source.INPUT
+        ),
+        "",
+    )
+    return [
+        (r, str(state.get(draft.k("in", r, "label")) or "").strip() or f"Input {n}")
+        for n, r in enumerate(draft.inputs, start=1)
+        if r != email_row
+    ]
+
+
+def _test_effect(kind: ActionType, interaction: Interaction, where: str) -> str:
+    """What Run it does, in plain words: on which contact, in which account, and what it
+    leaves alone."""
+    label = REGISTRY[kind].label
+    real = (
+        f"**Run it** changes a real contact: the one with this email in {where} (the account "
+        "in effect)."
+    )
+    if kind is ActionType.ADD_CONTACT or kind is ActionType.UPDATE_CONTACT:
+        how = (
+            "creates it, or updates it if it exists,"
+            if kind is ActionType.ADD_CONTACT
+            else "updates it (an existing contact only; none is created)"
+        )
+        typed = (
+            "the values typed above and the prompt's fixed values only (a blank input, or a "
+            "field mapped from a trait, is not sent)"
+            if interaction.submits_form
+            else f"the prompt's fixed values only ({interaction.label} does not submit the form)"
+        )
+        return f"{real} {label} {how} with {typed}. **Dry run** only reads."
+    kept = "the contact's name, phone and custom fields stay as they are"
+    if REGISTRY[kind].contact == "sync":
+        return (
+            f"{real} It sends {label}, after a contact sync that carries the email alone: {kept}. "
+            "If no contact has this email, that sync creates one with the email alone. "
+            "**Dry run** only reads."
+        )
+    return (
+        f"{real} It sends only {label}: {kept}. If no contact has this email, nothing is done. "
+        "**Dry run** only reads."
+    )
+
+
 @gated
-def _test_action(prompt_id: int, interaction: Interaction, row: str, dry_run: bool) -> None:
+def _test_action(
+    prompt_id: int, interaction: Interaction, row: str, dry_run: bool, account: str
+) -> None:
     draft = _draft(prompt_id)
     tests: dict[str, Any] = st.session_state.setdefault("action_tests", {})
     email = str(st.session_state.get(draft.k("act", row, "test_email")) or "").strip()
     try:
-        if not email:
-            raise InputError("Enter the sample user's email first.", field="test_email")
+        prompt = _built(draft)
+        typed = {
+            position: str(st.session_state.get(draft.k("act", row, "test_in", form_input.id)) or "")
+            for position, form_input in enumerate(prompt.inputs)
+        }
         tests[row] = console().test_action(
-            _built(draft), interaction, row, email, dry_run=dry_run, operator=operator()
+            prompt,
+            interaction,
+            row,
+            email,
+            dry_run=dry_run,
+            operator=operator(),
+            form_values=typed,
+            expect=account,
         )
     except ConnectorError as exc:
         tests[row] = exc

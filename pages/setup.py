@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from connector import ConnectorError, User
-from connector.entry.display import as_markdown_text
+from connector.engage.display import as_markdown_text
 from connector.store.files import narrowed
 from pages._common import (
     console,

@@ -21,7 +21,7 @@ from connector import (
     SimulatedUser,
     Status,
 )
-from connector.entry.display import as_markdown_text
+from connector.engage.display import as_markdown_text
 from pages._common import (
     attempt_title,
     console,
@@ -197,8 +197,9 @@ def _outcomes(run: Run, prompt: Prompt) -> None:
 
 def render() -> None:
     st.title("Simulator")
-    console().log.recover_interrupted()  # runs of processes that died show as interrupted
     prompts = {p.id: p for p in console().prompts.all() if p.id is not None}
+    for broken in console().prompts.broken():  # the others stay usable; these say why not
+        st.warning(as_markdown_text(broken.problem))
     if not prompts:
         st.info("No prompts yet. Create one on the Prompts page first.")
         return

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from connector import (
     REGISTRY,
     ActionConfig,
+    ActionLog,
     ActionType,
+    Attempt,
+    Console,
     ErrorBehaviour,
     FormInput,
     InputKind,
     Interaction,
     Prompt,
+    Run,
     SimulatedUser,
+    Status,
     custom_field_target,
 )
 from connector.sandbox import SANDBOX_URL, Sandbox
@@ -73,3 +80,34 @@ def user(email: str = "", **traits: str) -> SimulatedUser:
     if email:
         traits["email_address"] = email
     return SimulatedUser("user-1", traits)
+
+
+def settle(console: Console) -> None:
+    """Let the settle delay pass on the console's fake clock, then let a worker do whatever is
+    due, for as long as anything is."""
+    clock = console.leases.clock
+    assert isinstance(clock, FakeClock), "settle needs a console on a FakeClock"
+    clock.now += console.settle_seconds + 1
+    while console.work_on_due_run():
+        pass
+
+
+TEST_OWNER = "test-node/1/tests"  # the lease owner the log helpers below write runs under
+
+
+def record_plan(log: ActionLog, run: Run, owner: str = TEST_OWNER) -> Run:
+    """Write ``run`` and its whole plan (``run.attempts``, each made ``planned``) in one
+    transaction, as intake does before anything is sent: every ``attempt.log_id`` set, the run
+    leased to ``owner`` for 30 s so that ``mark_sending(log, attempt, run, owner)`` may send."""
+    for attempt in run.attempts:
+        attempt.status = Status.PLANNED
+    earlier = log.record_plan(run, lease_owner=owner, lease_until=time.time() + 30)
+    assert earlier is None, f"run {run.run_id} was already logged"
+    assert all(attempt.log_id is not None for attempt in run.attempts)
+    return run
+
+
+def mark_sending(log: ActionLog, attempt: Attempt, run: Run, owner: str = TEST_OWNER) -> None:
+    """Mark ``attempt`` pending (its request about to leave), as the executor holding the run
+    does; fails the test if ``owner`` does not hold the run's lease."""
+    assert log.mark_sending(attempt, run, owner), f"{owner} does not hold run {run.run_id}"

@@ -208,7 +208,7 @@ def test_a_canary_key_is_nowhere_but_sealed_in_the_settings_store(
     for name, text in outputs.items():
         found[f"cli {name}"] = _leaks(text)
     files = [p for p in [*data_dir.rglob("*"), *exports.rglob("*")] if p.is_file()]
-    assert {"connector.db", "sandbox.db", "jobs.db", "streamlit.log"} <= {p.name for p in files}
+    assert {"connector.db", "sandbox.db", "streamlit.log"} <= {p.name for p in files}
     for path in files:
         found[f"file {path.name}"] = _leaks(path.read_bytes().decode("latin-1"))
     sandbox_log = capfd.readouterr()  # the sandbox server's request log

@@ -248,7 +248,7 @@ MADE = (
 SCRIPT_TEXT = """
 import json
 import streamlit as st
-from connector.entry.display import as_markdown_text
+from connector.engage.display import as_markdown_text
 
 for n, value in enumerate(json.loads({corpus!r})):
     shown = as_markdown_text(value)

@@ -274,3 +274,118 @@ def test_a_dry_run_exits_as_the_live_run_would(cli) -> None:
     assert code == 1  # as the live run
     code, _, _ = cli(*argv, "--trait", "email_address=ok@example.com", "--dry-run")
     assert code == 0
+
+
+# -- every action, checked before anything is sent (issue 13) ----------------------------------
+
+
+def test_action_offers_every_action_of_the_registry() -> None:
+    from connector.ac.actions import REGISTRY
+    from connector.entry.cli import _ACTIONS
+
+    assert set(_ACTIONS.values()) == set(REGISTRY) and len(_ACTIONS) == 8
+    assert set(_ACTIONS) >= {"update-contact", "unsubscribe-from-list", "remove-tag"}
+
+
+# (action, its flags, what runs first so it has something to act on)
+EVERY_ACTION = [
+    ("add-contact", [], []),
+    ("add-to-list", ["--list", "3", "--resubscribe"], []),
+    ("add-to-automation", ["--automation", "1", "--allow-reentry"], []),
+    ("add-tag", ["--tag", "1"], []),
+    ("update-contact", ["--first-name", "Grace", "--phone", "+1 555 010 0199"], ["add-contact"]),
+    ("update-contact-fields", ["--last-name", "Hopper"], ["add-contact"]),
+    ("unsubscribe-from-list", ["--list", "3"], ["add-to-list", "--list", "3"]),
+    ("remove-from-automation", ["--automation", "1"], ["add-to-automation", "--automation", "1"]),
+    ("remove-tag", ["--tag", "1"], ["add-tag", "--tag", "1"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "flags", "before"), EVERY_ACTION, ids=[a[0] for a in EVERY_ACTION]
+)
+def test_every_action_runs_on_the_sandbox(
+    cli, kind: str, flags: list[str], before: list[str]
+) -> None:
+    email = f"{kind}@example.com"
+    if before:
+        code, _, err = cli(
+            "action", before[0], "--email", email, "--first-name", "Ada", *before[1:]
+        )
+        assert code == 0, err
+    code, out, err = cli("action", kind, "--email", email, *flags, "--json")
+    assert code == 0, err
+    run = json.loads(out)
+    done = run["actions"][-1]
+    wanted = "update_contact" if kind.startswith("update-contact") else kind.replace("-", "_")
+    assert (done["action"], done["status"]) == (wanted, "succeeded"), done
+    assert done["reason_code"] is None, done  # sent and shown done, not skipped
+    if "--allow-reentry" in flags:  # enrolls again: not in this single-entry automation
+        return
+    code, out, _ = cli("action", kind, "--email", email, *flags, "--json")
+    again = json.loads(out)["actions"][-1]["status"]
+    assert code == 0 and again == ("succeeded" if kind == "add-contact" else "skipped")  # done
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["add-to-list", "--list", "abc"], "--list takes a list id, digits only"),
+        (["add-to-list", "--list", "3\nX-Injected: 1"], "not “3\\nX-Injected: 1”"),
+        (["add-to-automation", "--automation", "1\n"], "not “1\\n”"),
+        (["add-tag", "--tag", "\x1b[31m1"], "not “\\u001b[31m1”"),
+        (["remove-tag", "--tag", "٣"], "digits only"),  # not ASCII digits
+        (["add-tag", "--tag", "1" * 21], "digits only"),
+        (["add-to-list"], "--list ID is required"),
+        (["add-tag", "--list", "3", "--tag", "1"], "add-tag takes no --list (only add-to-list"),
+        (["add-tag", "--tag", "1", "--resubscribe"], "takes no --resubscribe"),
+        (["add-contact", "--phone", "call me"], "--phone: “call me” is not a phone number"),
+    ],
+)
+def test_refused_action_input_sends_nothing(
+    cli, loopback_account, monkeypatch: pytest.MonkeyPatch, argv: list[str], says: str
+) -> None:
+    sandbox, env = loopback_account
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = cli("action", *argv[:1], "--email", "refused@example.com", *argv[1:])
+    assert code == 2 and says in err and not out, err
+    assert len(err.strip().splitlines()) == 1  # one sentence, the value never printed raw
+    assert "\n" not in err.strip() and "\x1b" not in err
+    assert sandbox.request_count() == 0  # nothing was sent: no contact sync, no lookup
+    code, out, _ = cli("log", "--json")
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["log", "--limit", "-5"],
+        ["log", "--limit", "0"],
+        ["log", "--limit", "ten"],
+        ["log", "--limit", "1e3"],
+        ["runs", "--limit", "-1"],
+        ["audit", "--limit", "0"],
+        ["log", "--prompt-id", "-2"],
+        ["export", "--prompt-id", "x"],
+        ["replay", "--row", "0"],
+        ["replay", "--row", "-3"],
+        ["retention", "--older-than", "-1"],
+        ["retention", "--older-than", "99999999999"],
+        ["worker", "--exit-when-idle", "nan"],
+        ["worker", "--exit-when-idle", "-1"],
+        ["log", "--last", "99999999d"],
+        ["log", "--last", "0d"],
+    ],
+)
+def test_numeric_options_refuse_what_is_not_a_usable_number(cli, argv: list[str]) -> None:
+    code, out, err = cli(*argv)
+    assert code == 2 and not out, (argv, err)
+    assert argv[1] in err and argv[2] in err and "Traceback" not in err
+
+
+def test_a_limit_is_taken_as_given(cli) -> None:
+    for n in range(3):
+        cli("action", "add-contact", "--email", f"n{n}@example.com")
+    code, out, _ = cli("log", "--limit", "2", "--json")
+    assert code == 0 and len(json.loads(out)) == 2

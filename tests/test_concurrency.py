@@ -5,7 +5,8 @@
 * never twice: 8 threads and 4 processes enroll one contact in one multi-entry automation;
 * one budget per account: 4 processes fetch at once and the server refuses nothing;
 * a fresh data file opened by 6 commands at once;
-* a CLI command killed mid-request leaves an interrupted row and no claim behind.
+* a CLI command killed while its contact sync hangs: the run's whole plan is in the log, and a
+  worker finishes list, automation and tag exactly once, as one clean run would have.
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ from connector import (
     ActionConfig,
     ActionType,
     Console,
+    ErrorBehaviour,
+    FormInput,
+    InputKind,
     Interaction,
     Prompt,
     Reason,
     Run,
+    RunStatus,
     SimulatedUser,
     Status,
 )
@@ -192,43 +197,108 @@ def test_six_commands_on_a_fresh_data_file_all_succeed(tmp_path: Path) -> None:
     console.close()
 
 
-def test_a_killed_command_leaves_an_interrupted_row_and_no_claim(
-    tmp_path: Path, server: SandboxServer
+def welcome_prompt(console: Console, automation: str, tag: str) -> Prompt:
+    """Accept: the sync, then Add to List (Stop), Add to Automation (Stop), Add Tag."""
+    prompt = Prompt(
+        name="Welcome",
+        actions={
+            Interaction.ACCEPT: [
+                ActionConfig(ActionType.ADD_TO_LIST, {"list_id": "3", "list_name": "News"}),
+                ActionConfig(
+                    ActionType.ADD_TO_AUTOMATION,
+                    {"automation_id": automation, "automation_name": "Welcome"},
+                ),
+                ActionConfig(
+                    ActionType.ADD_TAG,
+                    {"tag_id": tag, "tag_name": "Welcomed"},
+                    ErrorBehaviour.CONTINUE,
+                ),
+            ]
+        },
+    )
+    prompt.map_input(FormInput("Email", kind=InputKind.EMAIL, id="email"), "email")
+    return console.save_prompt(prompt)
+
+
+def account_state(console: Console, email: str) -> dict[str, Any]:
+    """What the account holds for ``email``: lists, automations (with repeats), tags."""
+    client = console.client()
+    found = client.get("/contacts", {"email": email})["contacts"]
+    assert len(found) == 1, found  # one contact, never two
+    contact = found[0]["id"]
+
+    def rows(path: str, key: str, field: str) -> list[str]:
+        return sorted(str(r[field]) for r in client.get(f"/contacts/{contact}/{path}")[key])
+
+    return {
+        "lists": rows("contactLists", "contactLists", "list"),
+        "automations": rows("contactAutomations", "contactAutomations", "automation"),
+        "tags": rows("contactTags", "contactTags", "tag"),
+    }
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["sync-landed", "sync-never-landed"])
+def test_a_command_killed_during_the_sync_is_finished_by_a_worker_exactly_once(
+    tmp_path: Path, server: SandboxServer, landed: bool
 ) -> None:
     env = {**os.environ, **account_env(tmp_path, server)}
-    server.sandbox.inject(Fault("hang", "POST", "/contactLists", hang_seconds=30))
-    argv = [sys.executable, "-m", "connector", "action", "add-to-list", "--email", EMAIL]
-    with subprocess.Popen([*argv, "--list", "3"], cwd=REPO, env=env, stderr=subprocess.PIPE) as cli:
+    setup = Console(env["CONNECTOR_DB"], env=env)
+    automation = next(a.id for a in setup.client().automations() if a.multientry)
+    tag = setup.client().tags()[0].id
+    welcome_prompt(setup, automation, tag)
+    setup.close()
+    server.sandbox.inject(Fault("hang", "POST", "/contact/sync", hang_seconds=30, commit=landed))
+    argv = [sys.executable, "-m", "connector", "simulate", "--prompt", "Welcome"]
+    argv += ["--interaction", "accept", "--input", f"Email={EMAIL}"]
+    with subprocess.Popen(argv, cwd=REPO, env=env, stderr=subprocess.PIPE) as cli:
         deadline = time.monotonic() + 60
-        while server.sandbox.stats()["faults_fired"] == 0:  # the write is on the wire
+        while server.sandbox.stats()["faults_fired"] == 0:  # the sync is on the wire
             assert time.monotonic() < deadline and cli.poll() is None
             time.sleep(0.05)
         os.kill(cli.pid, signal.SIGKILL)
         cli.wait()
 
-    look = subprocess.run(
-        [sys.executable, "-m", "connector", "log", "--json"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    rows = {r["action_type"]: r for r in json.loads(look.stdout)}
-    assert rows["add_contact"]["status"] == "succeeded"
-    assert rows["add_to_list"]["status"] == "interrupted"
-    assert f"process {cli.pid}" in rows["add_to_list"]["error"]
+    # Every planned action is in the log, though only the sync had started.
+    ahead = [31.0]  # the worker's clock runs this far ahead: past the killed one's lease
+    worker = Console(env["CONNECTOR_DB"], env=env, clock=lambda: time.time() + ahead[0])
+    (killed,) = worker.log.runs()
+    assert killed.status is RunStatus.PENDING
+    assert [(a.action_type.value, a.status.value) for a in killed.attempts] == [
+        ("add_contact", "pending"),
+        ("add_to_list", "planned"),
+        ("add_to_automation", "planned"),
+        ("add_tag", "planned"),
+    ]
+    # The sync may still be in flight: it waits for a verification after the settle delay.
+    assert worker.work_on_due_run() and not worker.work_on_due_run()
+    waiting = worker.log.run(killed.run_id)
+    assert waiting is not None and waiting.attempts[0].status is Status.UNKNOWN
+    assert waiting.attempts[0].reason_code is Reason.AWAITING_VERIFICATION
+    assert [a.status for a in waiting.attempts[1:]] == [Status.PLANNED] * 3
+    ahead[0] += worker.settle_seconds + 1
+    assert worker.work_on_due_run() and not worker.work_on_due_run()  # done, nothing left
+    done = worker.log.run(killed.run_id)
+    assert done is not None and done.status is RunStatus.SUCCEEDED, done.to_dict()
+    sync = done.attempts[0]
+    # The killed process's try died with it; the worker's own tries are all recorded.
+    if landed:  # verified, not sent again
+        assert sync.reason_code is Reason.VERIFIED and sync.attempts == 0
+        assert sync.evidence == sync.checks[-1].exchange
+    else:  # the verification found nothing: sent again, once
+        assert sync.status is Status.SUCCEEDED and sync.attempts == 1
+        assert sync.checks[-1].present is False
+    assert all(a.status is Status.SUCCEEDED for a in done.attempts)
+    # Each action went out and was applied exactly once (the worker's clock runs ahead of the
+    # account's, so a 429 may be drawn and retried: refused, it changed nothing).
+    applied = [[t for t in a.tries if t.status and t.status < 300] for a in done.attempts[1:]]
+    assert [len(t) for t in applied] == [1, 1, 1]
 
-    again = subprocess.run(
-        [*argv, "--list", "3", "--json"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    clean = worker.runner().run(
+        worker.prompts.all()[0], Interaction.ACCEPT, SimulatedUser(), {0: "clean@example.com"}
     )
-    assert again.returncode == 0, again.stderr  # the dead process's claim did not block it
-    assert json.loads(again.stdout)["actions"][-1]["status"] == Status.SUCCEEDED.value
+    assert clean.status is RunStatus.SUCCEEDED
+    assert account_state(worker, EMAIL) == account_state(worker, "clean@example.com")
+    worker.close()
 
 
 def open_fresh_files(gate: Gate, folder: str, me: int, crowd: int, rounds: int) -> int:

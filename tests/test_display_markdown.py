@@ -23,7 +23,7 @@ from connector import (
     Prompt,
     SimulatedUser,
 )
-from connector.entry.display import as_markdown_text
+from connector.engage.display import as_markdown_text
 
 ZW = "\u200b"
 TIMEOUT = 20
@@ -100,7 +100,7 @@ def test_streamlit_sends_the_escaped_text_as_markdown() -> None:
     def draw(values: tuple[str, ...]) -> None:
         import streamlit as st
 
-        from connector.entry.display import as_markdown_text
+        from connector.engage.display import as_markdown_text
 
         for value in values:
             st.markdown(as_markdown_text(value))

@@ -5,7 +5,7 @@ clock of the ``console`` fixture."""
 from __future__ import annotations
 
 import pytest
-from factories import prompt_with, user
+from factories import prompt_with, settle, user
 
 from connector import (
     ActionConfig,
@@ -56,19 +56,31 @@ def test_a_transient_status_is_retried_and_enrolls_once(console, status) -> None
     assert f"HTTP {status}" in logged["last_error"] or "rate limit" in logged["last_error"]
     # A 5xx may have been applied: the retry checked first. A 429 was refused: no need.
     purposes = [c.purpose for c in enrolled.checks]
-    expected = ["before sending"] if status == 429 else ["before sending", "after a lost answer"]
+    expected = ["before sending"] if status == 429 else ["before sending", "after an error answer"]
     assert purposes == expected
 
 
-def test_a_lost_answer_after_the_write_landed_is_not_repeated(console) -> None:
+def finished(console: Console, done: Run) -> Run:
+    """The run as the store holds it once the settle delay passed and a worker verified."""
+    settle(console)
+    stored = console.log.run(done.run_id)
+    assert stored is not None
+    return stored
+
+
+def test_a_lost_answer_after_the_write_landed_is_verified_not_repeated(console) -> None:
     action = enroll(console)
     console.sandbox.inject(
         Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0)
     )
     done = run(console, action)
-    enrolled = done.attempts[-1]
-    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.LANDED_EARLIER
-    assert enrolled.attempts == 1  # one POST sent; the check before the retry found it
+    waiting = done.attempts[-1]
+    # No check at once (the request may still be in flight) and no blind resend.
+    assert waiting.status is Status.UNKNOWN and waiting.attempts == 1
+    assert [c.purpose for c in waiting.checks] == ["before sending"]
+    enrolled = finished(console, done).attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.VERIFIED
+    assert enrolled.attempts == 1  # one POST sent; the verification found it
     assert enrolled.evidence == enrolled.checks[-1].exchange
     assert enrollments(console, done) == 1
     assert "did not answer in time" in row(console, done, "add_to_automation")["last_error"]
@@ -81,16 +93,18 @@ def test_a_lost_reentry_is_recognised_by_its_new_row(console) -> None:
     again = ActionConfig(ActionType.ADD_TO_AUTOMATION, {**action.params, "allow_reentry": "1"})
     console.sandbox.inject(Fault("reset", "POST", "/contactAutomations", commit=True))
     done = run(console, again)
-    enrolled = done.attempts[-1]
-    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.LANDED_EARLIER
+    enrolled = finished(console, done).attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.reason_code is Reason.VERIFIED
     assert enrolled.attempts == 1 and enrollments(console, first) == 2
 
 
-def test_a_reset_before_the_write_is_retried(console) -> None:
+def test_a_reset_before_the_write_is_sent_again_after_the_settle_delay(console) -> None:
     action = enroll(console)
     console.sandbox.inject(Fault("reset", "POST", "/contactAutomations"))
     done = run(console, action)
-    assert done.attempts[-1].status is Status.SUCCEEDED and done.attempts[-1].attempts == 2
+    assert done.attempts[-1].status is Status.UNKNOWN and done.attempts[-1].attempts == 1
+    enrolled = finished(console, done).attempts[-1]
+    assert enrolled.status is Status.SUCCEEDED and enrolled.attempts == 2
     assert enrollments(console, done) == 1
 
 
@@ -98,12 +112,13 @@ def test_a_reset_after_a_tag_landed_is_not_repeated(console) -> None:
     tag = console.client().tags()[0].id
     console.sandbox.inject(Fault("reset", "POST", "/contactTags", commit=True))
     done = run(console, ActionConfig(ActionType.ADD_TAG, {"tag_id": tag}))
-    assert done.attempts[-1].status is Status.SUCCEEDED and done.attempts[-1].attempts == 1
+    tagged = finished(console, done).attempts[-1]
+    assert tagged.status is Status.SUCCEEDED and tagged.attempts == 1
     tags = console.client().get(f"/contacts/{done.contact_id}/contactTags")["contactTags"]
     assert len(tags) == 1
 
 
-def test_every_retry_checks_first_so_a_storm_still_enrolls_once(console) -> None:
+def test_a_storm_of_faults_still_enrolls_once(console) -> None:
     action = enroll(console)
     console.sandbox.inject(
         Fault("hang", "POST", "/contactAutomations", commit=True, hang_seconds=0),
@@ -111,7 +126,7 @@ def test_every_retry_checks_first_so_a_storm_still_enrolls_once(console) -> None
         Fault("reset", "POST", "/contactAutomations", count=3),
     )
     done = run(console, action)
-    assert done.attempts[-1].status is Status.SUCCEEDED
+    assert finished(console, done).attempts[-1].status is Status.SUCCEEDED
     assert enrollments(console, done) == 1
 
 

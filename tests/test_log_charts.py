@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from factories import mark_sending, record_plan
 
 from connector.core.models import ActionType, Interaction
 from connector.core.records import Attempt, Exchange, Run, SimulatedUser, Status
@@ -256,9 +257,10 @@ def test_an_empty_log_gives_empty_frames(db: Database) -> None:
 def test_rows_the_runner_logs_are_charted(db: Database) -> None:
     log = ActionLog(db)
     run = Run("r9", 1, "Newsletter signup", Interaction.ACCEPT, SimulatedUser("u"), account="x")
-    log.start_run(run)
     attempt = Attempt("r9", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "Newsletter")
-    log.start(attempt, run)
+    run.attempts = [attempt]
+    record_plan(log, run)
+    mark_sending(log, attempt, run)
     assert success_by_action(db)["pending"].tolist() == [1]  # written before sending
     answer = Exchange("POST", "https://x/api/3/contactLists", {}, {}, 201, {}, 80.0)
     attempt.tries.append(answer)
@@ -269,6 +271,19 @@ def test_rows_the_runner_logs_are_charted(db: Database) -> None:
     assert latency_by_action(db)[["action_type", "n", "p50_ms"]].values.tolist() == [
         ["add_to_list", 1, 80.0]
     ]
+
+
+def test_a_planned_row_is_not_yet_decided(db: Database) -> None:
+    """A run's plan is logged before anything is sent: its rows are neither failures nor a
+    success rate of 0 until they are sent and concluded."""
+    log = ActionLog(db)
+    run = Run("r8", 1, "Newsletter signup", Interaction.ACCEPT, SimulatedUser("u"), account="x")
+    run.attempts = [Attempt("r8", 1, ActionType.ADD_TO_LIST, "Add to List", "3", "Newsletter")]
+    record_plan(log, run)
+    success = success_by_action(db)
+    assert success[["total", "succeeded", "failed"]].values.tolist() == [[1, 0, 0]]
+    assert math.isnan(success["success_rate"].iloc[0])
+    assert latency_by_action(db).empty and top_errors(db).empty
 
 
 # What Database.keep_statistics (ANALYZE, analysis_limit 1000) left in sqlite_stat1 on the

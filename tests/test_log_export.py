@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import TEST_OWNER, mark_sending, record_plan
 
 from connector import (
     ActionLog,
@@ -83,13 +84,13 @@ def hostile_and_plain_rows(log: ActionLog) -> tuple[int, int]:
         contact_email=HOSTILE_ATTEMPT["contact_email"],
         tries=[Exchange("POST", "https://x/api/3/contactTags", error=LAST_ERROR), request],
     )
-    log.start_run(run)
-    log.start(attempt, run)
+    run.attempts = [attempt]
+    record_plan(log, run)
+    mark_sending(log, attempt, run)
     attempt.finish(Status.SUCCEEDED, HOSTILE_ATTEMPT["reason"], evidence=request)
     log.finish(attempt, run)
-    run.attempts.append(attempt)
     run.conclude()
-    log.finish_run(run)
+    log.finish_run(run, owner=TEST_OWNER)
 
     plain_run = Run("plain", 2, "Spring = sale", Interaction.DECLINE, SimulatedUser("u"))
     plain = Attempt(
@@ -101,13 +102,13 @@ def hostile_and_plain_rows(log: ActionLog) -> tuple[int, int]:
         " =not a formula",
         contact_email="a@b.io",
     )
-    log.start_run(plain_run)
+    plain_run.attempts = [plain]
+    record_plan(log, plain_run)
     # Skipped before anything was sent: no request, no response.
     plain.finish(Status.SKIPPED, "Already on the list.", code=Reason.ALREADY_DONE)
     log.finish(plain, plain_run)
-    plain_run.attempts.append(plain)
     plain_run.conclude()
-    log.finish_run(plain_run)
+    log.finish_run(plain_run, owner=TEST_OWNER)
     assert attempt.log_id is not None and plain.log_id is not None
     return attempt.log_id, plain.log_id
 

@@ -194,15 +194,17 @@ def test_a_deleted_prompt_keeps_its_name_in_the_filter(data_dir: Path) -> None:
     assert list(at.dataframe[0].value["Prompt"]) == ["Newsletter signup"]
 
 
-def test_adding_actions_twice_in_one_prompt_is_merged_in_the_log(data_dir: Path) -> None:
-    """Guard for the runs view's folded summary: a merged twin shows as skipped."""
+def test_a_run_refused_at_intake_is_in_the_log_with_its_reason(data_dir: Path) -> None:
+    """A stored definition the editor would refuse (the same list twice) runs nothing; the run
+    is recorded as refused, with the sentence, and the log's runs view shows it."""
     console = Console(data_dir / "connector.db")
     prompt = newsletter(console)
     prompt.actions[Interaction.ACCEPT].append(
         ActionConfig(ActionType.ADD_TO_LIST, dict(prompt.actions[Interaction.ACCEPT][1].params))
     )
-    console.runner().run(prompt, Interaction.ACCEPT, SimulatedUser(), {0: "m@example.com"})
+    run = console.runner().run(prompt, Interaction.ACCEPT, SimulatedUser(), {0: "m@example.com"})
     console.close()
+    assert run.refusal and not run.attempts
     at = run_page("action_log")
-    folded = list(at.dataframe[0].value["Actions"])[0]
-    assert folded.count("Add to List") == 2 and "– Add to List" in folded
+    shown = at.dataframe[0].value
+    assert list(shown["Outcome"]) == ["refused"] and list(shown["Actions"]) == [""]

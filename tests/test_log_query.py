@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import TEST_OWNER, mark_sending, record_plan
 
 from connector import (
     ActionLog,
@@ -712,9 +713,8 @@ def logged_run(
         contact_email=email,
         started_at=ago(minutes=minutes_ago),
     )
-    log.start_run(run)
-    for position, status in enumerate(statuses, start=1):
-        attempt = Attempt(
+    run.attempts = [
+        Attempt(
             run_id=run_id,
             position=position,
             action_type=ActionType.ADD_TAG,
@@ -724,12 +724,15 @@ def logged_run(
             contact_email=email,
             started_at=ago(minutes=minutes_ago, seconds=-position),
         )
-        log.start(attempt, run)
+        for position in range(1, len(statuses) + 1)
+    ]
+    record_plan(log, run)
+    for attempt, status in zip(run.attempts, statuses, strict=True):
+        mark_sending(log, attempt, run)
         attempt.finish(status, "boom" if status is Status.FAILED else "")
         log.finish(attempt, run)
-        run.attempts.append(attempt)
     run.conclude()
-    log.finish_run(run)
+    log.finish_run(run, owner=TEST_OWNER)
     return run
 
 

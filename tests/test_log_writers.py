@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from factories import mark_sending, record_plan
 from together import Gate, run_together
 
 from connector import (
@@ -23,14 +24,16 @@ from connector import (
 )
 from connector.core.errors import StorageError
 
-# What each run logs, in order: a skip is logged whole (no pending row first), as the runner
-# does for actions it never sends.
+# What each run's attempts end as, in order: every attempt is written planned with the run's
+# plan; a skip is then concluded straight away (never marked pending), as the runner does for
+# actions it never sends.
 OUTCOMES = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.SUCCEEDED)
 
 
 def log_runs(log: ActionLog, writer: str, runs: int) -> list[dict[str, Any]]:
-    """``runs`` runs of four actions each, through start_run / start / finish / finish_run;
-    returns what was logged (row id, run, position, status, and any unrecorded note)."""
+    """``runs`` runs of four actions each, through record_plan / mark_sending / finish /
+    finish_run, each run leased to ``writer``; returns what was logged (row id, run, position,
+    status, and any unrecorded note)."""
     logged = []
     for n in range(runs):
         run = Run(
@@ -43,9 +46,8 @@ def log_runs(log: ActionLog, writer: str, runs: int) -> list[dict[str, Any]]:
             source=writer,
             contact_email=f"{writer}.{n}@example.com",
         )
-        log.start_run(run)
-        for position, status in enumerate(OUTCOMES, start=1):
-            attempt = Attempt(
+        run.attempts = [
+            Attempt(
                 run_id=run.run_id,
                 position=position,
                 action_type=ActionType.ADD_TAG,
@@ -54,13 +56,17 @@ def log_runs(log: ActionLog, writer: str, runs: int) -> list[dict[str, Any]]:
                 target_name=f"Tag {position}",
                 contact_email=run.contact_email,
             )
+            for position in range(1, len(OUTCOMES) + 1)
+        ]
+        record_plan(log, run, owner=writer)
+        for attempt, status in zip(run.attempts, OUTCOMES, strict=True):
+            position = attempt.position
             if status is Status.SKIPPED:
                 attempt.finish(status, "Already tagged.", code=Reason.ALREADY_DONE)
             else:
-                log.start(attempt, run)
+                mark_sending(log, attempt, run, owner=writer)
                 attempt.finish(status, "boom" if status is Status.FAILED else "")
             log.finish(attempt, run)
-            run.attempts.append(attempt)
             logged.append(
                 {
                     "id": attempt.log_id,
@@ -71,7 +77,7 @@ def log_runs(log: ActionLog, writer: str, runs: int) -> list[dict[str, Any]]:
                 }
             )
         run.conclude()
-        log.finish_run(run)
+        log.finish_run(run, owner=writer)
         if run.unrecorded:
             logged.append({"id": None, "run_id": run.run_id, "unrecorded": run.unrecorded})
     return logged
@@ -105,9 +111,12 @@ def assert_all_landed_once(db: Database, logged: list[dict[str, Any]], runs: set
             entry["status"],
         )
     assert len({(run_id, position) for _, run_id, position, _ in rows}) == len(rows)
-    assert "pending" not in {status for *_, status in rows}
+    assert not {"planned", "pending"} & {status for *_, status in rows}
     assert set(run_statuses) == runs
     assert set(run_statuses.values()) == {"failed"}  # each has a failed action, none pending
+    with db.read() as conn:  # and each writer gave back the lease on every run it finished
+        leased = conn.execute("SELECT run_id FROM runs WHERE lease_owner IS NOT NULL").fetchall()
+    assert leased == []
 
 
 def test_eight_threads_write_2000_rows_each(tmp_path: Path) -> None:

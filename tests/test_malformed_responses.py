@@ -38,6 +38,8 @@ from connector.ac.actions import Reads
 from connector.ac.client import MAX_BODY_BYTES
 from connector.core.errors import ConnectorError, ResponseTooLarge, api_message
 from connector.core.models import AcList, Automation, Contact, Field, Tag, User
+from connector.engine.executor import Executor
+from connector.engine.intake import Intake
 
 KEY = "secret-key-abcd1234"
 MB = 1024 * 1024
@@ -523,7 +525,9 @@ def tampered(console: Console, *rules: tuple[str, str, Answer, bool]) -> Runner:
         clock=clock,
         sleep=clock.sleep,
     )
-    return Runner(client, console.log, console.claims, account=account.label)
+    intake = Intake(console.log, account=account.label, operator="", source="simulator")
+    executor = Executor(client, console.log, console.claims, console.heartbeat, clock=clock)
+    return Runner(intake, executor, console.leases)
 
 
 def run(runner: Runner, *actions: ActionConfig, email: str = "odd@example.com") -> Run:

@@ -204,3 +204,46 @@ def test_older_names_that_clash_by_case_are_kept_apart_by_the_migration(tmp_path
     raw.close()
     store = PromptStore(Database(path))
     assert sorted(p.name for p in store.all()) == ["Signup", "signup (2)"]
+
+
+# -- one rule for every email (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (["a@example.com"], "The email is a list, not text"),
+        ({"email": "a@example.com"}, "The email is an object, not text"),
+        (42, "The email is a number, not text"),
+        (True, "The email is true or false, not text"),
+        (None, "No email was given"),
+        ("x\x01y@example.com", "can't be sent (U+0001)"),
+        ("x\ny@example.com", "can't be sent (U+000A)"),
+        ("a\u202e@example.com", "can't be sent (U+202E)"),
+        ("a" * 5000 + "@example.com", "has 5,012 characters; an address has at most 254"),
+        ("not-an-email", "“not-an-email” is not an email address: use the form name@example.com"),
+        ("", "is not an email address"),
+        ("a@b", "is not an email address"),
+    ],
+)
+def test_email_problem_refuses_what_is_no_email_and_says_what_to_do(value, says: str) -> None:
+    from connector.engage.forms import email_problem
+
+    problem = email_problem(value)
+    assert says in problem and problem.endswith(".") and len(problem) < 200
+    assert "\x01" not in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize("value", ["ada@example.com", " Ada@Example.COM ", "a.b+c@sub.example.io"])
+def test_email_problem_accepts_an_address(value: str) -> None:
+    from connector.engage.forms import email_problem
+
+    assert email_problem(value) == ""
+
+
+@pytest.mark.parametrize("value", ["x\x01y@example.com", "a" * 300 + "@example.com", "nope"])
+def test_the_form_and_the_traits_share_one_email_rule(value: str) -> None:
+    from connector.engage.forms import email_problem
+
+    check = validate_form([FormInput("Email", kind=InputKind.EMAIL)], {0: value})
+    assert check.errors[0] == email_problem(value.strip().lower())

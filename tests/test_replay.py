@@ -242,25 +242,27 @@ def test_a_bulk_replay_killed_mid_way_resumes_without_replaying_a_row_twice(tmp_
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=10)
     stopped = jobs.get(job.job_id)
-    assert stopped is not None and stopped.state is JobState.RUNNING  # its owner is gone
+    assert stopped is not None and stopped.state is JobState.RUNNING  # its holder is gone
     assert 4 <= stopped.finished < count
 
-    second = _worker(tmp_path)
-    _wait(lambda: not jobs.get(job.job_id).state.active, timeout=120)  # type: ignore[union-attr]
-    _, errors = second.communicate(timeout=30)
-    assert second.returncode == 0, errors
+    # Another worker, whose clock is past the dead one's leases (and, later, past the settle
+    # delay of the replay that was in flight), takes the job and the open run over.
+    ahead = [console.leases.seconds + 1]
+    env = {"AC_RATE_LIMIT": "10000"}
+    second = Console(tmp_path / "connector.db", env=env, clock=lambda: time.time() + ahead[0])
+    for _ in range(2):
+        while second.work_on_free_job() or second.work_on_due_run():
+            pass
+        ahead[0] += second.settle_seconds + 1
 
     ended = jobs.get(job.job_id)
     assert ended is not None and ended.state is JobState.DONE, ended
     assert ended.counts == {"succeeded": count}, ended.counts
     for run, row in zip(runs, rows, strict=True):
-        chain = console.log.retries(row)
-        assert [r["status"] for r in chain][-1:] in (["succeeded"], ["interrupted"])
+        (replayed,) = console.log.retries(row)  # one replay per row, never two
+        assert replayed["status"] == "succeeded"
         assert enrollments(console, run.contact_id, automation) == 1
-    rows_of_job = [console.log.get(r) for r in console.log.ids(LogFilter(job_id=job.job_id))]
-    replays = [r for r in rows_of_job if r["retry_of"] is not None]  # not the contact syncs
-    assert len([r for r in replays if r["status"] == "succeeded"]) == count
-    assert len([r for r in replays if r["status"] == "interrupted"]) <= 1  # the one in flight
+    second.close()
     console.close()
 
 

@@ -4,6 +4,7 @@ with their last action; the search index forgets deleted rows; VACUUM gives the 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,16 +34,18 @@ def add_run(
     *,
     error: str = "",
 ) -> list[int]:
-    """A run (owned by this live process) with ``actions`` as (created_at, status); returns
-    the action rows' ids."""
-    owner = Owner.current()
+    """A run with ``actions`` as (created_at, status), leased to this process while it is
+    pending (running); returns the action rows' ids."""
+    running = status == "pending"
+    lease_owner = Owner.current().name if running else None
+    lease_until = time.time() + 60 if running else None
     ids = []
     with db.write() as conn:
         conn.execute(
             "INSERT INTO runs (run_id, prompt_id, prompt_name, interaction, status, "
-            "contact_email, started_at, owner_host, owner_pid, owner_started) "
-            "VALUES (?, 1, 'P', 'accept', ?, 'ada@example.com', ?, ?, ?, ?)",
-            [run_id, status, started_at, owner.host, owner.pid, owner.started],
+            "contact_email, started_at, lease_owner, lease_until) "
+            "VALUES (?, 1, 'P', 'accept', ?, 'ada@example.com', ?, ?, ?)",
+            [run_id, status, started_at, lease_owner, lease_until],
         )
         for position, (created_at, action_status) in enumerate(actions, start=1):
             cursor = conn.execute(
@@ -57,7 +60,7 @@ def add_run(
                     error,
                     PADDING,
                     created_at,
-                    None if action_status == "pending" else created_at,
+                    None if action_status in ("planned", "pending") else created_at,
                 ],
             )
             ids.append(int(cursor.lastrowid or 0))
@@ -92,8 +95,8 @@ def history(tmp_path: Path) -> tuple[Database, dict[str, list[int]]]:
             "succeeded",
             [(ago(days=30, minutes=1), "succeeded"), (ago(days=29), "succeeded")],
         ),
-        # Still running (a live process): its pending row and the run stay, though its
-        # finished first action goes.
+        # Still open (leased to a live process): the whole run stays, its finished first action
+        # too (the executor that resumes it reads it).
         "running": add_run(db, "running", old, "pending", [(old, "succeeded"), (old, "pending")]),
         # An outcome that could not be recorded yet: the row stays pending, so does its run.
         "unrecorded": add_run(db, "unrecorded", old, "unknown", [(old, "pending")]),
@@ -122,20 +125,19 @@ def test_count_older_says_exactly_what_delete_older_deletes(
     gone_actions = {
         *runs["old"],
         runs["straddles"][0],
-        runs["running"][0],
         *(i for name, ids in runs.items() if name.startswith("bulk") for i in ids),
     }
 
     announced = count_older(db, CUTOFF)
     assert announced == Cleanup(CUTOFF, actions=len(gone_actions), runs=len(gone_runs))
-    assert announced.actions == 304 and announced.runs == 302
+    assert announced.actions == 303 and announced.runs == 302
     done = delete_older(db, CUTOFF)
     assert done == announced
     assert action_ids(db) == before_actions - gone_actions
     assert run_ids(db) == before_runs - gone_runs
     assert count_older(db, CUTOFF) == Cleanup(CUTOFF, 0, 0)
     assert delete_older(db, CUTOFF) == Cleanup(CUTOFF, 0, 0)  # nothing left to do
-    assert done.sentence() == "304 action rows and 302 runs from before 2026-01-30 (UTC)"
+    assert done.sentence() == "303 action rows and 302 runs from before 2026-01-30 (UTC)"
 
 
 def test_pending_and_newer_rows_are_kept(history: tuple[Database, dict[str, list[int]]]) -> None:
@@ -145,22 +147,38 @@ def test_pending_and_newer_rows_are_kept(history: tuple[Database, dict[str, list
     assert run_ids(db) == kept
     assert action_ids(db) == {
         runs["straddles"][1],
-        runs["running"][1],
+        *runs["running"],
         *runs["unrecorded"],
         *runs["at cutoff"],
         *runs["new"],
     }
     log = ActionLog(db)
-    # The pending rows are still pending (and still their live process's).
+    # The pending rows are still pending (and the run still its live process's).
     running = log.run("running")
-    assert running is not None and [a.status.value for a in running.attempts] == ["pending"]
+    assert running is not None
+    assert [a.status.value for a in running.attempts] == ["succeeded", "pending"]
+    with db.read() as conn:
+        lease = conn.execute("SELECT lease_owner FROM runs WHERE run_id = 'running'").fetchone()
+    assert lease[0] == Owner.current().name
     # A later cleanup, once the running run has finished, takes it.
     with db.write() as conn:
         conn.execute("UPDATE action_log SET status = 'succeeded' WHERE run_id = 'running'")
         conn.execute("UPDATE runs SET status = 'succeeded' WHERE run_id = 'running'")
-    assert count_older(db, CUTOFF) == Cleanup(CUTOFF, 1, 1)
-    assert delete_older(db, CUTOFF) == Cleanup(CUTOFF, 1, 1)
+    assert count_older(db, CUTOFF) == Cleanup(CUTOFF, 2, 1)
+    assert delete_older(db, CUTOFF) == Cleanup(CUTOFF, 2, 1)
     assert "running" not in run_ids(db)
+
+
+def test_the_planned_rows_of_an_open_run_are_kept(tmp_path: Path) -> None:
+    """A run's plan is written before anything is sent: an open run is work a worker will
+    resume, however old; nothing of it goes, its concluded rows neither (the resuming
+    executor reads them)."""
+    db = Database(tmp_path / "c.db")
+    old = ago(days=40)
+    ids = add_run(db, "resumable", old, "pending", [(old, "succeeded"), (old, "planned")])
+    assert count_older(db, CUTOFF) == Cleanup(CUTOFF, 0, 0)
+    assert delete_older(db, CUTOFF) == Cleanup(CUTOFF, 0, 0)
+    assert action_ids(db) == set(ids) and run_ids(db) == {"resumable"}
 
 
 def test_the_search_index_forgets_deleted_rows(
@@ -187,7 +205,7 @@ def test_vacuum_gives_the_space_back(history: tuple[Database, dict[str, list[int
     # The log is whole and usable afterwards.
     log = ActionLog(db)
     assert log.ids(LogFilter(text="giraffe")) == runs["new"]
-    assert log.total() == 5
+    assert log.total() == 6  # the open run keeps its finished row too
     again_before, again_after = vacuum(db)
     assert again_after <= again_before
     assert again_before <= before

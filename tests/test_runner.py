@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import EMAIL_NAME_COMPANY, FakeClock, Form, action, user
+from factories import EMAIL_NAME_COMPANY, FakeClock, Form, action, settle, user
 from factories import prompt_with as make_prompt
 
 from connector import (
@@ -157,13 +157,31 @@ def test_continue_runs_the_rest_after_a_failure(console: Console) -> None:
 
 
 def test_a_failed_sync_skips_everything_that_needs_the_contact(console: Console) -> None:
-    # The trait isn't a form value, so it reaches the API unvalidated: the API refuses it.
+    console.sandbox.inject(Fault("status", "POST", "/contact/sync", status=422))
     prompt = prompt_with(to_list("3", ErrorBehaviour.CONTINUE), inputs=[])
-    run = console.runner().run(prompt, Interaction.ACCEPT, user("not-an-email"))
+    run = console.runner().run(prompt, Interaction.ACCEPT, user("sync.fails@x.io"))
     sync, skipped = run.attempts
     assert sync.status is Status.FAILED and sync.http_status == 422
-    assert "Contact Email Address is not valid" in sync.reason
     assert skipped.status is Status.SKIPPED and skipped.reason_code is Reason.NO_CONTACT
+
+
+@pytest.mark.parametrize(
+    "trait",
+    ["not-an-email", "x\x01y@example.com", "a" * 5000 + "@example.com", ["list@example.com"]],
+)
+def test_a_trait_email_is_validated_before_anything_is_sent(
+    console: Console, trait: object
+) -> None:
+    prompt = prompt_with(to_list("3", ErrorBehaviour.CONTINUE), inputs=[])
+    someone = SimulatedUser("u1", {"email_address": trait})  # type: ignore[dict-item]
+    before = console.sandbox.request_count()
+    run = console.runner().run(prompt, Interaction.DECLINE, someone)
+    assert console.sandbox.request_count() == before  # nothing was sent, not even a read
+    assert run.status is RunStatus.REFUSED and not run.attempts
+    assert "email" in run.refusal
+    stored = console.log.run(run.run_id)
+    assert stored is not None and stored.status is RunStatus.REFUSED
+    assert stored.refusal == run.refusal
 
 
 def test_email_comes_from_the_form_else_the_trait(console: Console) -> None:
@@ -272,21 +290,18 @@ def test_a_run_without_actions_is_recorded(console: Console) -> None:
     assert dict(stored.user.traits) == {"email_address": "d@x.io"}
 
 
-def test_the_same_action_twice_in_one_interaction_runs_once(console: Console) -> None:
+def test_a_definition_the_editor_refuses_is_refused_at_intake_whole(console: Console) -> None:
     automation = next(a.id for a in api(console).automations() if a.multientry)
     twice = [
         action(ActionType.ADD_TO_AUTOMATION, automation, ErrorBehaviour.CONTINUE),
         action(ActionType.ADD_TO_AUTOMATION, automation, ErrorBehaviour.CONTINUE),
     ]
-    prompt = make_prompt(*twice)  # saved prompts refuse this; a definition may still carry it
+    prompt = make_prompt(*twice)  # saved prompts refuse this; a stored definition may carry it
+    before = console.sandbox.request_count()
     run = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "twice@x.io"})
-    _, first, second = run.attempts
-    assert first.status is Status.SUCCEEDED
-    assert second.status is Status.SKIPPED and second.reason_code is Reason.MERGED
-    assert "action 1" in second.reason and second.tries == []
-    enrolled = api(console).get(f"/contacts/{run.contact_id}/contactAutomations")
-    assert len(enrolled["contactAutomations"]) == 1
-    assert run.status is RunStatus.SUCCEEDED  # the merged one's twin did the work
+    assert console.sandbox.request_count() == before  # not even the sync went out
+    assert run.status is RunStatus.REFUSED and run.attempts == []
+    assert "actions 1 and 2" in run.refusal and "Add to Automation" in run.refusal
 
 
 # -- answers must show the change -------------------------------------------------------------
@@ -317,7 +332,7 @@ def test_an_empty_or_garbled_2xx_is_never_a_success(
         assert subscribe.status is Status.FAILED and subscribe.attempts == 4
         assert "answered HTTP 200" in subscribe.tries[0].error
         assert "Not subscribed" in subscribe.reason  # checked before it reported
-    assert [c.purpose for c in subscribe.checks][:2] == ["before sending", "after a lost answer"]
+    assert [c.purpose for c in subscribe.checks][:2] == ["before sending", "after an error answer"]
 
 
 class BlindingSandbox(Sandbox):
@@ -356,49 +371,69 @@ def test_a_lost_answer_that_cannot_be_checked_is_unknown(tmp_path: Path) -> None
     console.close()
 
 
-def test_a_sync_whose_outcome_is_unknown_runs_nothing_after_it(tmp_path: Path) -> None:
+def test_a_lost_sync_answer_holds_the_run_until_a_verification_tells(tmp_path: Path) -> None:
     sandbox = BlindingSandbox("/contact/sync", "/contacts")
-    sandbox.inject(Fault("hang", "POST", "/contact/sync", commit=True, hang_seconds=0, count=4))
+    sandbox.inject(Fault("hang", "POST", "/contact/sync", commit=True, hang_seconds=0))
     console = blinded_console(tmp_path, sandbox)
     run = console.runner().run(prompt_with(to_list("3")), Interaction.ACCEPT, user(), {0: "s@x.io"})
     sync, subscribe = run.attempts
-    assert sync.status is Status.UNKNOWN and sync.attempts == 4  # an upsert is safe to resend
+    # Not resent blind, not concluded: unknown until a check after the settle delay.
+    assert sync.status is Status.UNKNOWN and sync.attempts == 1 and sync.verify_after
+    assert sync.reason_code is Reason.AWAITING_VERIFICATION and "settle delay" in sync.reason
+    assert subscribe.status is Status.PLANNED and run.status is RunStatus.PENDING
+    for _ in range(3):  # every verification read fails (the sandbox is blind to contacts)
+        settle(console)
+    stored = console.log.run(run.run_id)
+    assert stored is not None
+    sync, subscribe = stored.attempts
+    assert sync.status is Status.UNKNOWN and sync.verify_after is None and sync.attempts == 1
+    assert "checks after its lost answer failed" in sync.reason
     assert subscribe.status is Status.SKIPPED and subscribe.reason_code is Reason.NO_CONTACT
-    assert "unknown" in subscribe.reason
+    assert stored.status is RunStatus.UNKNOWN
     console.close()
 
 
-def test_a_sync_whose_answer_was_lost_is_found_by_email(tmp_path: Path) -> None:
+def test_a_lost_sync_answer_that_landed_is_verified_and_the_run_goes_on(tmp_path: Path) -> None:
     sandbox = Sandbox()
-    sandbox.inject(Fault("hang", "POST", "/contact/sync", commit=True, hang_seconds=0, count=4))
+    sandbox.inject(Fault("hang", "POST", "/contact/sync", commit=True, hang_seconds=0))
     console = blinded_console(tmp_path, sandbox)
     run = console.runner().run(
         prompt_with(to_list("3")), Interaction.ACCEPT, user(), {0: "lost@x.io", 1: "Lo"}
     )
-    sync, subscribe = run.attempts
-    assert sync.status is Status.SUCCEEDED and sync.reason_code is Reason.CONFIRMED
-    assert "holds every value sent" in sync.reason
+    assert run.status is RunStatus.PENDING and run.attempts[1].status is Status.PLANNED
+    settle(console)
+    stored = console.log.run(run.run_id)
+    assert stored is not None and stored.status is RunStatus.SUCCEEDED
+    sync, subscribe = stored.attempts
+    assert sync.status is Status.SUCCEEDED and sync.reason_code is Reason.VERIFIED
+    assert sync.attempts == 1 and "holds every value sent" in sync.reason
     assert sync.contact_id and sync.evidence == sync.checks[-1].exchange
     assert subscribe.status is Status.SUCCEEDED and subscribe.contact_id == sync.contact_id
+    assert ("3", "1") in memberships(console, sync.contact_id)
     console.close()
 
 
-def test_a_sync_that_never_went_through_is_not_confirmed_by_an_older_contact(
+def test_a_lost_sync_that_never_landed_is_sent_again_after_the_settle_delay(
     tmp_path: Path,
 ) -> None:
     """The contact exists from before, with the same names but another custom field value: a
-    sync whose every try timed out (and never landed) must not pass for a success."""
+    sync that timed out and never landed must not pass for a success; it goes out again."""
     sandbox = Sandbox()
     console = blinded_console(tmp_path, sandbox)
     prompt = prompt_with(ActionConfig(ActionType.ADD_CONTACT))
     console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "old@x.io", 1: "Ol", 2: "Before"})
-    sandbox.inject(Fault("hang", "POST", "/contact/sync", hang_seconds=0, count=4))
+    sandbox.inject(Fault("hang", "POST", "/contact/sync", hang_seconds=0))
     run = console.runner().run(
         prompt, Interaction.ACCEPT, user(), {0: "old@x.io", 1: "Ol", 2: "After"}
     )
-    sync = run.attempts[0]
-    assert sync.status is Status.FAILED and sync.attempts == 4
-    assert "other values for custom field 1" in sync.reason
+    assert run.attempts[0].status is Status.UNKNOWN and run.attempts[0].attempts == 1
+    settle(console)
+    stored = console.log.run(run.run_id)
+    assert stored is not None
+    sync = stored.attempts[0]
+    assert sync.status is Status.SUCCEEDED and sync.attempts == 2  # checked, then sent again
+    assert "other values for custom field 1" in sync.checks[-1].finding
+    assert sync.evidence == sync.tries[-1]
     console.close()
 
 

@@ -31,6 +31,10 @@ from connector.store.settings import allowed_hosts
         ("https://myaccount.api-us1.com/api/3", "https://myaccount.api-us1.com"),
         ("https://myaccount.api-us1.com/api/3/", "https://myaccount.api-us1.com"),
         ("  HTTPS://MyAccount.API-US1.com  ", "https://myaccount.api-us1.com"),
+        # The version path in any case, like the host (issue 13).
+        ("https://ACME.api-US1.com/API/3", "https://acme.api-us1.com"),
+        ("https://ACME.api-US1.com/Api/3/", "https://acme.api-us1.com"),
+        ("acme.api-us1.com/API/3", "https://acme.api-us1.com"),
         ("http://127.0.0.1:8600", "http://127.0.0.1:8600"),
         ("http://localhost:9000/", "http://localhost:9000"),
         ("127.0.0.1:8600", "http://127.0.0.1:8600"),
@@ -63,6 +67,7 @@ def test_accepted_account_forms(typed: str, expected: str) -> None:
         ("http://[::1]", "http://[::1]:8600"),
         ("localhost", "Add the port"),
         ("https://myaccount.api-us1.com/admin", "has extra parts"),
+        ("https://myaccount.api-us1.com/API/3/contacts", "has extra parts"),
         ("https://myaccount.api-us1.com/?key=1", "has extra parts"),
         ("ftp://myaccount.api-us1.com", "https://"),
         ("https://myaccount.api-us1.com:8443", "Remove the port"),
@@ -339,10 +344,10 @@ def test_the_data_folder_and_its_files_are_owner_only(tmp_path) -> None:
     console = Console(folder / "connector.db", env={})
     console.account()
     console.check()  # the sandbox opens its file
-    console.start_replay([], description="nothing")  # the job queue's file too
+    console.start_replay([], description="nothing")
     assert _mode(folder) == 0o700
     names = sorted(p.name for p in folder.iterdir())
-    assert {"connector.db", "connector.db-wal", "sandbox.db", "jobs.db"} <= set(names)
+    assert {"connector.db", "connector.db-wal", "sandbox.db"} <= set(names)
     assert {p.name: _mode(p) for p in folder.iterdir()} == {name: 0o600 for name in names}
     console.close()
 

@@ -19,6 +19,7 @@ every failure a typed ``ApiError`` (classified in ``errors``) carrying its excha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -36,6 +37,7 @@ from connector.core.errors import (
     RequestRejected,
     ResponseTooLarge,
     SettingsError,
+    StorageError,
     UnexpectedResponse,
     clip,
     error_for_status,
@@ -143,6 +145,7 @@ class AcClient:
             raise SettingsError("The API key must be printable ASCII: copy it again.")
         self.api_url = api_url.rstrip("/")
         self.budget = budget
+        self.unsettled = 0  # budget slots the store would not settle (see ``_settle``)
         self.retry = retry
         self.clock = clock
         self.sleep = sleep
@@ -190,11 +193,24 @@ class AcClient:
         that verifies, else a typed ``ApiError`` whose ``exchange`` holds the failed try."""
         if self.budget is None:
             return self._send(method, path, params, body, verify)
-        slot = self.budget.acquire()
+        slot = self.budget.acquire()  # a StorageError here: nothing was sent
         try:
-            return self._send(method, path, params, body, verify)
-        finally:
-            self.budget.settle(slot)  # the answer is in: it arrived by now at the latest
+            answer = self._send(method, path, params, body, verify)
+        except ApiError:
+            self._settle(slot)
+            raise
+        self._settle(slot)
+        return answer
+
+    def _settle(self, slot: int) -> None:
+        """The answer is in: move the slot to now, the latest it can have arrived. This is
+        bookkeeping: when the store refuses it, the slot keeps its (earlier) start and ages
+        out of the window; the answer, which is evidence, must never be replaced by it."""
+        assert self.budget is not None
+        try:
+            self.budget.settle(slot)
+        except StorageError:
+            self.unsettled += 1
 
     def _send(
         self,
@@ -287,7 +303,12 @@ class AcClient:
             failure.exchange = exchange(status, shown, failure.message)
             if isinstance(failure, RateLimitedError) and self.budget is not None:
                 # The account is over its limit for everyone: hold every process, retry or not.
-                self.budget.hold(failure.retry_after if failure.retry_after is not None else 1.0)
+                # A store that refuses the hold must not replace the answer (the retry policy
+                # honours Retry-After in this process all the same).
+                with contextlib.suppress(StorageError):
+                    self.budget.hold(
+                        failure.retry_after if failure.retry_after is not None else 1.0
+                    )
             return failure
 
         if announced is not None or len(raw) > MAX_BODY_BYTES:

@@ -22,7 +22,9 @@
 Each ``ApiError`` class says two things the runner needs: ``retryable`` (sending again can
 succeed: 429, 5xx, unreadable answers, timeouts, connection errors) and ``may_have_landed`` (the
 request may have reached ActiveCampaign and been applied although no good answer came back, so a
-write must be checked before its outcome is reported).
+write must be checked before its outcome is reported). ``answer_lost`` marks the failures where no
+answer came at all after sending (a timeout, a dropped connection): the request may still be in
+flight, so it is checked only after a settle delay, never at once.
 
 Which class a failure gets is decided here and nowhere else: ``STATUS_ERRORS`` for HTTP statuses,
 ``TRANSPORT_ERRORS`` for exceptions raised while sending (matched against the whole exception
@@ -104,6 +106,7 @@ class ApiError(ConnectorError):
 
     retryable: ClassVar[bool] = False
     may_have_landed: ClassVar[bool] = False
+    answer_lost: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -187,6 +190,7 @@ class ConnectFailed(UnreachableError):
 class ConnectionLost(UnreachableError):
     retryable = True
     may_have_landed = True
+    answer_lost = True
 
 
 # -- classification ---------------------------------------------------------------------------

@@ -1,22 +1,25 @@
-"""Who is doing the work: this process, and whether the process behind a record still lives.
+"""Who is doing the work: the operator's name, and this process as a lease owner.
 
-Runs and claims record their owner (host, pid, process start time). A pending run whose owner is
-gone was interrupted; a claim whose owner is gone is released. The start time tells a live owner
-from a later process that happens to reuse its pid.
+Runs, claims and replay jobs are held under leases (``connector.store.leases``): an owner's name
+and an expiry the owner keeps renewing while it works. Whether the owner still lives is never
+asked of the operating system (a process id means nothing on another machine, and a reused one
+lies): a lease that was not renewed in time has lost its owner, wherever that owner ran.
+
+The owner's name says where it runs, for people (``node/pid``), plus a random token, so that
+a later process that happens to get the same pid is a different owner.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-import psutil
-
-__all__ = ["Owner", "default_operator"]
+__all__ = ["Owner", "default_operator", "node_name"]
 
 
 def default_operator(env: Mapping[str, str] | None = None) -> str:
@@ -31,37 +34,40 @@ def default_operator(env: Mapping[str, str] | None = None) -> str:
         return "unknown"
 
 
-# psutil derives start times from clock ticks since boot: 10 ms steps.
-_SAME_START = 0.05
+def node_name(env: Mapping[str, str] | None = None) -> str:
+    """This machine's name in leases: ``CONNECTOR_NODE``, else the host name."""
+    named = (os.environ if env is None else env).get("CONNECTOR_NODE", "").strip()
+    return named or socket.gethostname()
 
 
 @dataclass(frozen=True)
 class Owner:
-    host: str
+    """A lease owner: one process on one node."""
+
+    node: str
     pid: int
-    started: float  # the process's start time, seconds since the epoch
+    token: str
 
     @classmethod
     def current(cls) -> Owner:
         return _current(os.getpid())  # keyed on the pid: a forked child is its own owner
 
-    def is_alive(self) -> bool:
-        """Whether this owner's process is still running. An owner on another host can't be
-        checked from here and counts as alive."""
-        if self.host != socket.gethostname():
-            return True
-        try:
-            started = psutil.Process(self.pid).create_time()
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return False
-        except psutil.Error:  # e.g. access denied: it exists
-            return True
-        return abs(started - self.started) < _SAME_START
+    @property
+    def name(self) -> str:
+        """The value stored in a lease's owner column."""
+        return f"{self.node}/{self.pid}/{self.token}"
 
     def describe(self) -> str:
-        return f"process {self.pid} on {self.host}"
+        return f"process {self.pid} on {self.node}"
+
+    @staticmethod
+    def described(name: str) -> str:
+        """A stored owner name as a phrase ("process 12 on web-1")."""
+        node, _, rest = (name or "").partition("/")
+        pid = rest.partition("/")[0]
+        return f"process {pid} on {node}" if pid else (name or "nobody")
 
 
 @cache
 def _current(pid: int) -> Owner:
-    return Owner(socket.gethostname(), pid, psutil.Process(pid).create_time())
+    return Owner(node_name(), pid, secrets.token_hex(4))

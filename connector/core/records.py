@@ -41,15 +41,20 @@ def utc_now() -> str:
 
 
 class Status(StrEnum):
-    """An attempt's outcome."""
+    """An attempt's state: ``planned`` (written with its run, nothing sent), ``pending`` (its
+    request is about to leave or out), then one outcome. ``unknown`` with a due verification
+    (``Attempt.verify_after``) is still open: a worker will settle it."""
 
+    PLANNED = "planned"
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
     DRY_RUN = "dry_run"
     UNKNOWN = "unknown"  # sent, but whether ActiveCampaign applied it could not be established
-    INTERRUPTED = "interrupted"  # the process running it ended before it finished
+    # Rows logged before runs were resumable: the process running it ended before it finished.
+    # Nothing writes it any more (a worker resumes such a run instead).
+    INTERRUPTED = "interrupted"
 
     @property
     def label(self) -> str:
@@ -72,6 +77,8 @@ class Reason(StrEnum):
     CHECK_FAILED = "check_failed"  # the read that decides whether to send failed
     NOT_RECORDED = "not_recorded"  # the log could not be written, so nothing was sent
     ALREADY_REPLAYED = "already_replayed"  # another replay of the same row came first
+    VERIFIED = "verified"  # an answer was lost; a check after the settle delay shows it landed
+    AWAITING_VERIFICATION = "awaiting_verification"  # answer lost: verified after a settle delay
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,9 @@ class Check:
     exchanges: tuple[Exchange, ...]
     finding: str
     present: bool | None
+    # The ids of the rows that showed the action's work (a verification tells its own write
+    # from rows that were there before by them).
+    found: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -159,6 +169,7 @@ class Check:
             "exchanges": [e.to_dict() for e in self.exchanges],
             "finding": self.finding,
             "present": self.present,
+            "found": list(self.found),
         }
 
     @classmethod
@@ -168,6 +179,7 @@ class Check:
             exchanges=tuple(Exchange.from_dict(e) for e in data.get("exchanges") or []),
             finding=str(data.get("finding", "")),
             present=data.get("present"),
+            found=tuple(str(f) for f in data.get("found") or ()),
         )
 
 
@@ -187,7 +199,7 @@ class Attempt:
     planned: dict[str, Any] | None = None  # the request as it would leave: method, url, body
     checks: list[Check] = field(default_factory=list)
     tries: list[Exchange] = field(default_factory=list)
-    status: Status = Status.PENDING
+    status: Status = Status.PLANNED
     reason: str = ""
     reason_code: Reason | None = None
     contact_email: str = ""
@@ -200,6 +212,9 @@ class Attempt:
     unrecorded: str = ""  # why the action log does not hold this outcome, if it does not
     retry_of: int | None = None  # the log row this attempt replays
     job_id: str = ""  # the bulk replay it belongs to
+    # When a write's answer was lost: the moment (epoch seconds) a check may tell whether it
+    # landed. Set, the attempt is ``unknown`` and still open.
+    verify_after: float | None = None
 
     def finish(
         self,
@@ -210,12 +225,24 @@ class Attempt:
         evidence: Exchange | None = None,
     ) -> None:
         self.status, self.reason, self.reason_code = status, reason, code
+        self.verify_after = None
         if evidence is not None:
             self.evidence = evidence
 
+    def await_verification(self, reason: str, due: float) -> None:
+        """The answer was lost after sending: ``unknown`` until a check at ``due`` tells."""
+        self.status, self.reason = Status.UNKNOWN, reason
+        self.reason_code, self.verify_after = Reason.AWAITING_VERIFICATION, due
+
     @property
     def done(self) -> bool:
-        return self.status is not Status.PENDING
+        """Concluded: nothing more will happen to it (an awaited verification is not done)."""
+        return self.status not in (Status.PLANNED, Status.PENDING) and self.verify_after is None
+
+    @property
+    def sent(self) -> bool:
+        """Whether its request may have left: it is (or was) pending, or has tries."""
+        return self.status is not Status.PLANNED
 
     @property
     def attempts(self) -> int:
@@ -279,20 +306,21 @@ class Attempt:
             "evidence": self.evidence.to_dict() if self.evidence else None,
             "unrecorded": self.unrecorded or None,
             "retry_of": self.retry_of,
+            "verify_after": self.verify_after,
         }
 
 
 class RunStatus(StrEnum):
     """A run's outcome, from its attempts."""
 
-    PENDING = "pending"
+    PENDING = "pending"  # open: planned work remains, or a verification is due
     SUCCEEDED = "succeeded"  # every action succeeded or was already done
     NO_ACTIONS = "no_actions"  # the interaction carries no actions
-    REFUSED = "refused"  # the form values were refused: nothing was sent
+    REFUSED = "refused"  # the input was refused at intake: nothing was planned or sent
     FAILED = "failed"  # an action failed or could not run
     UNKNOWN = "unknown"  # an action's outcome could not be established
     DRY_RUN = "dry_run"
-    INTERRUPTED = "interrupted"
+    INTERRUPTED = "interrupted"  # runs logged before runs were resumable; never written now
 
     @property
     def label(self) -> str:
@@ -328,6 +356,9 @@ class Run:
     # interactions that do not submit the form.
     inputs: list[dict[str, str]] = field(default_factory=list)
     input_errors: dict[int, str] = field(default_factory=dict)
+    # Why intake refused the run when it was not a form value (a trait email, the stored
+    # definition): a sentence for the operator.
+    refusal: str = ""
     # The /contact/sync payload the run computed (email, names, fieldValues): what a replay
     # sends again.
     contact: dict[str, Any] = field(default_factory=dict)
@@ -340,13 +371,24 @@ class Run:
     started_at: str = ""
     finished_at: str = ""
     unrecorded: str = ""  # why the action log does not hold this run's outcome, if it does not
+    idempotency_key: str = ""  # a repeat of the same submission is this run, not a new one
+    duplicate: bool = False  # intake found this run for a repeated submission
+    definition: dict[str, Any] = field(default_factory=dict)  # the prompt as it was submitted
+    next_at: float | None = None  # open: when a worker should take it up (epoch seconds)
+
+    @property
+    def open(self) -> bool:
+        """Work remains: a planned attempt, or a verification still due."""
+        return any(not a.done for a in self.attempts)
 
     def conclude(self) -> RunStatus:
         """Set and return the status its attempts (or refused inputs) imply."""
-        if self.input_errors:
+        if self.input_errors or self.refusal:
             self.status = RunStatus.REFUSED
         elif not self.attempts:
             self.status = RunStatus.NO_ACTIONS
+        elif self.open:
+            self.status = RunStatus.PENDING
         elif self.dry_run:
             self.status = RunStatus.DRY_RUN
         elif any(a.status in (Status.UNKNOWN, Status.PENDING) for a in self.attempts):
@@ -375,6 +417,7 @@ class Run:
             "traits": dict(self.user.traits),
             "inputs": self.inputs,
             "input_errors": {str(k): v for k, v in self.input_errors.items()},
+            "refusal": self.refusal or None,
             "dry_run": self.dry_run,
             "status": self.status.value,
             "contact_email": self.contact_email,
@@ -385,6 +428,8 @@ class Run:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "job_id": self.job_id or None,
+            "duplicate": self.duplicate,
+            "next_at": self.next_at,
             "actions": [a.to_dict() for a in self.attempts],
             "not_recorded": self.not_recorded,
         }

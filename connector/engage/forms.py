@@ -12,7 +12,14 @@ from connector.core.errors import clip
 from connector.core.models import InputKind
 from connector.engage.prompts import FormInput, Prompt, Source
 
-__all__ = ["FormCheck", "is_valid_email", "sample_form", "validate_form"]
+__all__ = [
+    "MAX_EMAIL",
+    "FormCheck",
+    "email_problem",
+    "is_valid_email",
+    "sample_form",
+    "validate_form",
+]
 
 # An address as people type it: a local part without spaces, quotes, brackets or separators
 # (``"(),:;<>[]\``), then a domain of letters, digits and hyphens in dot-separated labels. Not
@@ -26,8 +33,39 @@ _SHOWN = 60  # characters of what was typed an error repeats
 _OPTIONS_SHOWN = 5  # options a refused choice lists
 
 
+MAX_EMAIL = 254  # characters: the longest address a mail path can carry (RFC 5321)
+
+
+def email_problem(value: object) -> str:
+    """Nothing ("") when ``value`` is an email address that can be sent as a contact's email
+    (surrounding spaces aside), else a sentence saying what is wrong and what to do. The one
+    rule for every email: a form's email input and a user's ``email_address`` trait alike."""
+    if value is None:
+        return "No email was given: give one address, such as name@example.com."
+    if not isinstance(value, str):
+        kind = {list: "a list", dict: "an object", bool: "true or false"}.get(type(value))
+        if kind is None:
+            kind = "a number" if isinstance(value, int | float) else "no text"
+        return f"The email is {kind}, not text: give one address, such as name@example.com."
+    text = value.strip()
+    odd = _unprintable(text) or next((c for c in text if c in "\t\n\r"), None)
+    if odd is not None:
+        return (
+            f"The email holds a character that can't be sent (U+{ord(odd):04X}): type the "
+            "address again without it."
+        )
+    if len(text) > MAX_EMAIL:
+        return (
+            f"The email has {len(text):,} characters; an address has at most {MAX_EMAIL}. "
+            "Give the real address, such as name@example.com."
+        )
+    if _EMAIL.fullmatch(text) is None:
+        return f"{_quoted(text)} is not an email address: use the form name@example.com."
+    return ""
+
+
 def is_valid_email(value: str) -> bool:
-    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None and _unprintable(value) is None
+    return not email_problem(value)
 
 
 # Characters no address or number holds: controls (a NUL, an escape), format characters (a bidi
@@ -70,8 +108,8 @@ def _problem(form_input: FormInput, value: str) -> str:
             )
         return ""
     match form_input.kind:
-        case InputKind.EMAIL if not is_valid_email(value):
-            return f"{_quoted(value)} is not an email address: use the form name@example.com."
+        case InputKind.EMAIL if problem := email_problem(value):
+            return problem
         case InputKind.PHONE if not _PHONE_CHARS.fullmatch(value) or not (
             7 <= sum(ch in "0123456789" for ch in value) <= 15
         ):
@@ -138,24 +176,22 @@ def validate_form(inputs: Sequence[FormInput], raw: Mapping[int, str]) -> FormCh
     return FormCheck(values, errors)
 
 
-def sample_form(prompt: Prompt, email: str) -> dict[int, str]:
-    """Values a test user would type: the email where an input fills the email, else a value
-    each input's validation accepts (its first option, today, its placeholder…)."""
+def sample_form(
+    prompt: Prompt, email: str, typed: Mapping[int, str] | None = None
+) -> dict[int, str]:
+    """The form values a test ("Test this action", ``test-action``) submits: what the operator
+    typed (``typed``, by input position; blanks left out), and the test's ``email`` in the input
+    that fills the contact's email. Nothing is invented: an input the operator left blank is
+    sent blank, so no contact field takes a value nobody chose."""
     email_input = next(
         (m.value for m in prompt.mappings if m.field == "email" and m.source is Source.INPUT), ""
     )
-    samples = {
-        InputKind.EMAIL: email,
-        InputKind.PHONE: "+1 555 010 0199",
-        InputKind.NUMBER: "1",
-        InputKind.DATE: date.today().isoformat(),
+    values = {
+        position: str(value)
+        for position, value in (typed or {}).items()
+        if 0 <= position < len(prompt.inputs) and str(value).strip()
     }
-    values = {}
     for position, form_input in enumerate(prompt.inputs):
         if form_input.id == email_input:
             values[position] = email
-        elif form_input.kind is InputKind.CHOICE:
-            values[position] = form_input.options[0] if form_input.options else ""
-        else:
-            values[position] = samples.get(form_input.kind) or form_input.placeholder or "Test"
     return values

@@ -24,7 +24,14 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from connector.core.errors import InputError, clip
-from connector.core.models import ActionType, ErrorBehaviour, InputKind, Interaction, PromptType
+from connector.core.models import (
+    ActionType,
+    ErrorBehaviour,
+    InputKind,
+    Interaction,
+    PromptType,
+    api_id,
+)
 
 __all__ = [
     "DEFAULT_TRAITS",
@@ -37,6 +44,7 @@ __all__ = [
     "FormInput",
     "Prompt",
     "Source",
+    "check_runnable",
     "custom_field_id",
     "custom_field_target",
     "name_key",
@@ -211,9 +219,8 @@ class Prompt:
                     f"{label} is filled twice: give each contact field one source.", field=where
                 )
             seen.add(mapping.field)
-            if (
-                mapping.field not in STANDARD_CONTACT_FIELDS
-                and not (custom_field_id(mapping.field) or "").isdigit()
+            if mapping.field not in STANDARD_CONTACT_FIELDS and (
+                api_id(custom_field_id(mapping.field)) is None
             ):
                 raise InputError(f"“{_shown(mapping.field)}” is not a contact field.", field=where)
             if mapping.source is Source.INPUT:
@@ -251,6 +258,11 @@ class Prompt:
                 if missing:
                     raise InputError(
                         f"{interaction.label}, action {position} ({spec.label}): choose {missing}.",
+                        field=f"{interaction.value}_{position}",
+                    )
+                if problem := _target_problem(config):
+                    raise InputError(
+                        f"{interaction.label}, action {position} ({spec.label}) {problem}",
                         field=f"{interaction.value}_{position}",
                     )
                 target_id, target_name = spec.target(config.params)
@@ -377,6 +389,58 @@ class Prompt:
             mappings=mappings,
             actions=actions,
         )
+
+
+def check_runnable(prompt: Prompt, interaction: Interaction) -> None:
+    """Raise ``InputError`` when ``prompt`` (a stored definition, as read) can't run
+    ``interaction``; its sentence names the prompt, the action (position and label) and the
+    field. Checked before anything is sent: each action of the interaction has every parameter
+    its type requires, with an ActiveCampaign id (ASCII digits, at most 20) and a name without
+    control characters; and the whole prompt passes the editor's own validation
+    (``Prompt.validate``), since a definition stored by hand or by an older version may not."""
+    from connector.ac.actions import REGISTRY
+
+    named = f"Prompt “{_shown(prompt.name.strip() or f'#{prompt.id}')}”"
+    for position, config in enumerate(prompt.actions_for(interaction), start=1):
+        spec = REGISTRY[config.type]
+        missing = [p for p in spec.params if not config.params.get(p.id_key)]
+        if missing:
+            wanted = " or ".join(p.label.lower() for p in missing)
+            problem = f"has no {wanted}: choose one in the editor."
+        else:
+            problem = _target_problem(config)
+        if problem:
+            raise InputError(
+                f"{named}: {interaction.label}, action {position} ({spec.label}) {problem}",
+                field=f"{interaction.value}_{position}",
+            )
+    try:
+        prompt.validate()
+    except InputError as error:
+        raise InputError(f"{named}: {error.message}", field=error.field) from None
+
+
+def _target_problem(config: ActionConfig) -> str:
+    """What is wrong with the targets an action names (a phrase after "action N (Label)"),
+    or "": ids must be ActiveCampaign ids, names printable."""
+    from connector.ac.actions import REGISTRY
+
+    for param in REGISTRY[config.type].params:
+        what = param.label.lower()
+        target_id = config.params.get(param.id_key, "")
+        if target_id and api_id(target_id) is None:
+            return (
+                f"has {what} id “{_shown(target_id)}”, which is not an ActiveCampaign id (digits "
+                f"only, at most 20): choose the {what} again in the editor."
+            )
+        name = config.params.get(param.name_key, "")
+        odd = next((c for c in name if unicodedata.category(c) in ("Cc", "Cs")), None)
+        if odd is not None:
+            return (
+                f"has a {what} name holding a control character (U+{ord(odd):04X}): choose the "
+                f"{what} again in the editor."
+            )
+    return ""
 
 
 # -- reading a stored definition ------------------------------------------------------------

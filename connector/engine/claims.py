@@ -4,8 +4,9 @@ Before an action checks whether its contact is already where it would put it, it
 (account, contact, action, target) in the shared database and keeps the claim until its outcome
 is recorded. Another run wanting the same claim waits; when it gets it, its own check sees what
 the first one did, so a contact is enrolled once however many sessions, CLI commands and
-workers click at the same moment. A claim whose owner process has died is released by whoever
-finds it.
+workers click at the same moment. A claim is leased (``store.leases``): its owner's heartbeat
+renews it, and a claim whose lease expired (its owner died, on any machine) is taken over by
+whoever finds it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from connector.core.errors import ConnectorError, StorageError
 from connector.core.owner import Owner
 from connector.core.records import utc_now
 from connector.store.db import Database
+from connector.store.leases import Leases
 
 __all__ = ["ClaimBusy", "ClaimKey", "Claims"]
 
@@ -47,6 +49,7 @@ class Claims:
     def __init__(
         self,
         db: Database,
+        leases: Leases,
         *,
         owner: Owner | None = None,
         wait: float = 90.0,
@@ -55,6 +58,7 @@ class Claims:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._db = db
+        self._leases = leases
         self._owner = owner
         self.wait = wait
         self.poll = poll
@@ -108,34 +112,41 @@ class Claims:
         holder = self._holder(key)
         if holder is not None:
             return holder
-        owner = self.owner
         try:
             with self._db.write() as db:
                 db.execute(
+                    "DELETE FROM claims WHERE account = ? AND contact = ? AND action_type = ? "
+                    "AND target_id = ? AND (lease_until IS NULL OR lease_until < ?)",
+                    [*_columns(key), self._leases.clock()],
+                )
+                db.execute(
                     "INSERT INTO claims (account, contact, action_type, target_id, run_id, "
-                    "owner_host, owner_pid, owner_started, claimed_at) "
+                    "owner_host, lease_owner, lease_until, claimed_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [*_columns(key), run_id, owner.host, owner.pid, owner.started, utc_now()],
+                    [
+                        *_columns(key),
+                        run_id,
+                        self.owner.node,
+                        self.owner.name,
+                        self._leases.until(),
+                        utc_now(),
+                    ],
                 )
             return None
         except sqlite3.IntegrityError:
             return ""  # taken in between: look again
 
     def _holder(self, key: ClaimKey) -> str | None:
-        """Who holds ``key`` now, if a live run does; a dead owner's claim is released."""
+        """Who holds ``key`` now, if a live run does (its lease has not expired)."""
         with self._db.read() as db:
             held = db.execute(
-                "SELECT run_id, owner_host, owner_pid, owner_started FROM claims "
+                "SELECT run_id, lease_owner, lease_until FROM claims "
                 "WHERE account = ? AND contact = ? AND action_type = ? AND target_id = ?",
                 _columns(key),
             ).fetchone()
-        if held is None:
-            return None
-        holder = Owner(held[1], int(held[2]), float(held[3]))
-        if not holder.is_alive():
-            self._release(key, held[0])
-            return None
-        return f"run {held[0]}, {holder.describe()}"
+        if held is None or float(held[2] or 0) < self._leases.clock():
+            return None  # free, or its owner is gone: ``_take`` replaces it
+        return f"run {held[0]}, {Owner.described(held[1])}"
 
     def _release(self, key: ClaimKey, run_id: str) -> None:
         with self._db.write() as db:

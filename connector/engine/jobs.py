@@ -1,12 +1,12 @@
 """Replay jobs: a replay of many rows that outlives the page that started it.
 
 A job is a row in ``replay_jobs`` plus the rows it was asked to replay (``replay_items``), each
-marked once it is replayed (with the new row) or refused (with why). Whoever runs a job (the
-dashboard's worker thread, ``python -m connector worker``, or the CLI in the foreground) first
-claims it with its process identity; a job whose owner is gone is taken over and resumed where
-it stopped. Resuming never replays a row twice: an item still marked queued whose chain already
-ends in a row of this job is marked from that row instead (see ``replay.plan_replay``), and the
-log refuses a second replay of a row in the transaction that would write it.
+marked once it is replayed (with the new row) or refused (with why). Whoever runs a job (a
+worker, or the CLI in the foreground) first leases it (``store.leases``); a job whose lease
+expired (its holder died, on any machine) is taken over and resumed where it stopped.
+Resuming never replays a row twice: an item still marked queued whose chain already ends in a
+row of this job is marked from that row instead (see ``replay.plan_replay``), and the log
+refuses a second replay of a row in the transaction that would write it.
 
 Cancelling is a flag the running job reads between runs: what is under way finishes and is
 recorded, nothing more starts.
@@ -20,18 +20,38 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from connector.core.errors import ConnectorError
 from connector.core.owner import Owner
 from connector.core.records import Attempt, Run, utc_now
+from connector.engine.heartbeat import Heartbeat
 from connector.engine.replay import plan_replay
+from connector.engine.runner import Runner
 from connector.store.db import Database
+from connector.store.log import ActionLog
+from connector.store.settings import AccountSettings
 
-if TYPE_CHECKING:
-    from connector.entry.console import Console
+__all__ = ["JobHost", "JobState", "ReplayJob", "ReplayJobs"]
 
-__all__ = ["JobState", "ReplayJob", "ReplayJobs"]
+
+class JobHost(Protocol):
+    """What running a job needs from the composition root (``Console``)."""
+
+    log: ActionLog
+    heartbeat: Heartbeat
+
+    def account(self) -> AccountSettings: ...
+
+    def runner(
+        self,
+        *,
+        operator: str = "",
+        source: str = "simulator",
+        account: AccountSettings | None = None,
+        expect: str | None = None,
+    ) -> Runner: ...
+
 
 BATCH = 20  # rows planned at a time: a run's rows replay together, and cancel is read between
 
@@ -66,6 +86,7 @@ class ReplayJob:
     finished_at: str = ""
     error: str = ""
     owner: str = ""
+    lease_until: float | None = None  # while running: until when its holder is known alive
     # Items by what became of them: queued, refused, and the replayed ones by the outcome of
     # their new row (succeeded, failed, skipped, unknown, dry_run …).
     counts: dict[str, int] = field(default_factory=dict)
@@ -113,8 +134,9 @@ class ReplayJob:
 class ReplayJobs:
     """The replay jobs on one data file."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
+        self._clock = clock
 
     # -- creating and reading -----------------------------------------------------------------
 
@@ -202,51 +224,40 @@ class ReplayJobs:
         return job
 
     def resumable(self) -> list[str]:
-        """Jobs to hand to a worker: queued ones, and running ones whose process is gone."""
-        found = []
-        for job in self.active():
-            if job.state is JobState.QUEUED:
-                found.append(job.job_id)
-            elif not self._owner_alive(job.job_id):
-                found.append(job.job_id)
-        return found
+        """Jobs a worker may take: queued ones, and running ones whose holder's lease
+        expired."""
+        now = self._clock()
+        return [
+            job.job_id
+            for job in self.active()
+            if job.state is JobState.QUEUED or (job.lease_until or 0.0) < now
+        ]
 
-    def _owner_alive(self, job_id: str) -> bool:
-        with self._db.read() as db:
-            row = db.execute(
-                "SELECT owner_host, owner_pid, owner_started FROM replay_jobs WHERE job_id = ?",
-                [job_id],
-            ).fetchone()
-        if row is None or not row[1]:
-            return False
-        return Owner(row[0] or "", int(row[1]), float(row[2] or 0.0)).is_alive()
-
-    def claim(self, job_id: str) -> bool:
-        """Take the job for this process: when queued, failed, or running under a process
-        that is gone (a job being cancelled is ended instead). False when it is finished,
-        missing, or another live process runs it."""
-        me = Owner.current()
+    def claim(self, job_id: str, owner: Owner | None = None, seconds: float = 30.0) -> bool:
+        """Lease the job to ``owner`` (default: this process): when queued, failed, or held
+        under an expired lease (a job being cancelled is ended instead). False when it is
+        finished, missing, or another holder's lease is current."""
+        me = owner or Owner.current()
+        now = self._clock()
         with self._db.write() as db:
             row = db.execute(
-                "SELECT status, owner_host, owner_pid, owner_started FROM replay_jobs "
-                "WHERE job_id = ?",
+                "SELECT status, lease_owner, lease_until FROM replay_jobs WHERE job_id = ?",
                 [job_id],
             ).fetchone()
             if row is None:
                 return False
             state = JobState(row[0])
             if state in (JobState.RUNNING, JobState.CANCELLING):
-                owner = Owner(row[1] or "", int(row[2] or 0), float(row[3] or 0.0))
-                if owner == me or owner.is_alive():
+                if row[1] == me.name or float(row[2] or 0.0) >= now:
                     return False
             elif state not in (JobState.QUEUED, JobState.FAILED):
                 return False
             next_state = JobState.CANCELLED if state is JobState.CANCELLING else JobState.RUNNING
             db.execute(
-                "UPDATE replay_jobs SET status = ?, owner_host = ?, owner_pid = ?, "
-                "owner_started = ?, started_at = coalesce(started_at, ?), error = NULL "
+                "UPDATE replay_jobs SET status = ?, owner_host = ?, lease_owner = ?, "
+                "lease_until = ?, started_at = coalesce(started_at, ?), error = NULL "
                 "WHERE job_id = ?",
-                [next_state.value, me.host, me.pid, me.started, utc_now(), job_id],
+                [next_state.value, me.node, me.name, now + seconds, utc_now(), job_id],
             )
         return next_state is JobState.RUNNING
 
@@ -255,19 +266,30 @@ class ReplayJobs:
     def run(
         self,
         job_id: str,
-        console: Console,
+        console: JobHost,
         *,
         on_run: Callable[[Run], None] | None = None,
     ) -> ReplayJob:
-        """Claim the job and replay its queued rows, in order, until done or cancelled.
+        """Lease the job and replay its queued rows, in order, until done or cancelled.
         Returns the job as it ended, or as it is when it is finished or another process runs
         it (``owner`` says which)."""
-        claimed = self.claim(job_id)
+        heartbeat = console.heartbeat
+        claimed = self.claim(job_id, heartbeat.owner, heartbeat.leases.seconds)
         job = self.get(job_id)
         if job is None:
             raise ConnectorError(f"No replay job {job_id}.")
         if not claimed:
             return job
+        with heartbeat.holding():
+            return self._run(job_id, job, console, on_run)
+
+    def _run(
+        self,
+        job_id: str,
+        job: ReplayJob,
+        console: JobHost,
+        on_run: Callable[[Run], None] | None,
+    ) -> ReplayJob:
         try:
             account = console.account()
             if account.label != job.account:
@@ -298,7 +320,7 @@ class ReplayJobs:
                     if self._state(job_id) is JobState.CANCELLING:
                         break
                     run = runner.replay(
-                        group.run, group.attempts, job_id=job_id, dry_run=job.dry_run
+                        group.run, group.replayed, job_id=job_id, dry_run=job.dry_run
                     )
                     by_retry = {a.retry_of: a for a in run.attempts if a.retry_of is not None}
                     for asked, head in zip(group.asked, group.attempts, strict=True):
@@ -358,7 +380,8 @@ class ReplayJobs:
     def _end(self, job_id: str, state: JobState, error: str = "") -> ReplayJob:
         with self._db.write() as db:
             db.execute(
-                "UPDATE replay_jobs SET status = ?, finished_at = ?, error = ? WHERE job_id = ?",
+                "UPDATE replay_jobs SET status = ?, finished_at = ?, error = ?, "
+                "lease_owner = NULL, lease_until = NULL WHERE job_id = ?",
                 [state.value, utc_now(), error or None, job_id],
             )
         job = self.get(job_id)
@@ -380,9 +403,12 @@ def wait_for(jobs: ReplayJobs, job_id: str, *, timeout: float, poll: float = 0.0
 
 def _counts(db: Any, job_id: str) -> dict[str, int]:
     counts: dict[str, int] = {}
+    # A replayed item's outcome is its replay row's status now (a replay still being verified
+    # concludes after the job): read, not copied.
     for state, outcome, n in db.execute(
-        "SELECT state, outcome, count(*) FROM replay_items WHERE job_id = ? "
-        "GROUP BY state, outcome",
+        "SELECT i.state, coalesce(a.status, i.outcome), count(*) FROM replay_items i "
+        "LEFT JOIN action_log a ON a.id = i.replay_row_id WHERE i.job_id = ? "
+        "GROUP BY i.state, coalesce(a.status, i.outcome)",
         [job_id],
     ).fetchall():
         key = outcome if state == "replayed" and outcome else state
@@ -391,7 +417,7 @@ def _counts(db: Any, job_id: str) -> dict[str, int]:
 
 
 def _job(row: dict[str, Any], counts: dict[str, int]) -> ReplayJob:
-    owner = f"pid {row['owner_pid']} on {row['owner_host']}" if row.get("owner_pid") else ""
+    owner = Owner.described(row["lease_owner"]) if row.get("lease_owner") else ""
     return ReplayJob(
         job_id=row["job_id"],
         created_at=row["created_at"],
@@ -407,4 +433,5 @@ def _job(row: dict[str, Any], counts: dict[str, int]) -> ReplayJob:
         error=row.get("error") or "",
         owner=owner,
         counts=counts,
+        lease_until=row.get("lease_until"),
     )

@@ -15,7 +15,9 @@ user, form values and contact payload; the new row points at the one it retries
   with another account in effect it is refused with the reason.
 
 The rows of one original run are replayed together, in their original order, so a contact sync
-runs before the actions that need its id.
+runs before the actions that need its id. A replay is a resumption of the run: the rows that
+were skipped *because of* a replayed row (after a Stop failure, without a contact) are carried
+along, through the same claims and checks, so what the failure blocked runs too.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from connector.core.records import Attempt, Run
+from connector.core.records import Attempt, Reason, Run, Status
 from connector.store.log import ActionLog
 from connector.store.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES
+
+# Skips that only say "an earlier action went wrong": a replay of that action carries them.
+BLOCKED = (Reason.STOPPED, Reason.NO_CONTACT)
 
 __all__ = ["Refusal", "ReplayGroup", "ReplayPlan", "chain_head", "plan_replay", "replayable"]
 
@@ -48,6 +53,13 @@ class ReplayGroup:
     run: Run
     attempts: list[Attempt]
     asked: list[int]  # the rows asked for, in the same order as ``attempts``
+    # Rows of the run skipped because of one of ``attempts``, not replayed yet: they go too.
+    carried: list[Attempt] = field(default_factory=list)
+
+    @property
+    def replayed(self) -> list[Attempt]:
+        """Everything this group's replay plans, in the original order."""
+        return sorted(self.attempts + self.carried, key=lambda a: a.log_id or 0)
 
 
 @dataclass
@@ -95,8 +107,10 @@ def plan_replay(
         if head is None:
             plan.refused.append(Refusal(row_id, f"Entry #{row_id} is not in the log."))
             continue
-        if job_id and head.job_id == job_id and head.status.value not in ("interrupted", "pending"):
-            plan.done.append((row_id, head))  # this job did it before it was stopped
+        if job_id and head.job_id == job_id:
+            # This job replayed it before it was stopped: that replay's run is the replay, and
+            # a worker finishes it if it is still open.
+            plan.done.append((row_id, head))
             continue
         if not replayable(head):
             plan.refused.append(Refusal(row_id, _why_not(row_id, head)))
@@ -120,7 +134,27 @@ def plan_replay(
         group.attempts.append(head)
         group.asked.append(row_id)
     plan.groups = list(by_run.values())
+    for group in plan.groups:
+        group.carried = _blocked_by(log, group)
     return plan
+
+
+def _blocked_by(log: ActionLog, group: ReplayGroup) -> list[Attempt]:
+    """The rows of ``group.run`` skipped because an earlier row failed (a Stop failure, a
+    contact sync that failed) that come after the first row replayed and were not replayed
+    themselves."""
+    chosen = {a.log_id for a in group.attempts}
+    first = min((a.log_id or 0 for a in group.attempts), default=0)
+    return [
+        attempt
+        for attempt in group.run.attempts
+        if (attempt.log_id or 0) > first
+        and attempt.log_id not in chosen
+        and attempt.status is Status.SKIPPED
+        and attempt.reason_code in BLOCKED
+        and attempt.log_id is not None
+        and chain_head(log, attempt.log_id) == attempt.log_id
+    ]
 
 
 def _why_not(row_id: int, head: Attempt) -> str:

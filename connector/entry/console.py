@@ -13,26 +13,30 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from connector.ac.client import AcClient
 from connector.ac.retry import RetryPolicy
 from connector.core.errors import InputError, SettingsError
-from connector.core.models import CatalogKind, Interaction, User
+from connector.core.models import ActionType, CatalogKind, Interaction, User
 from connector.core.records import Run, SimulatedUser
 from connector.engage.demo import demo_prompts
-from connector.engage.forms import sample_form
+from connector.engage.forms import email_problem, sample_form
 from connector.engage.prompts import Prompt
 from connector.engine.budget import RequestBudget
 from connector.engine.claims import Claims
+from connector.engine.executor import Executor
+from connector.engine.heartbeat import Heartbeat
+from connector.engine.intake import Intake
 from connector.engine.jobs import ReplayJob, ReplayJobs
 from connector.engine.runner import Runner
-from connector.entry.worker import JobQueue
 from connector.sandbox import DEMO_API_KEY, SANDBOX_URL, Sandbox
 from connector.store.audit import AuditKind, AuditLog, account_snapshot
 from connector.store.catalog import Catalog, RefreshProgress
 from connector.store.cipher import KeyCipher
 from connector.store.db import BUSY_TIMEOUT_SECONDS, Database
+from connector.store.leases import Leases
 from connector.store.log import ActionLog
 from connector.store.prompts import PromptStore
 from connector.store.retention import Cleanup, count_older, delete_older
@@ -40,6 +44,7 @@ from connector.store.settings import (
     AccountSettings,
     SettingsStore,
     allowed_hosts,
+    default_test_contact,
     env_number,
     parse_api_key,
     parse_api_url,
@@ -86,9 +91,14 @@ class Console:
         self.prompts = PromptStore(self.db)
         self.log = ActionLog(self.db, sleep=sleep)
         self.catalog = Catalog(self.db)
-        self.claims = Claims(self.db)
+        wall = clock or time.time
+        self.settle_seconds = env_number(self.env, "CONNECTOR_SETTLE_SECONDS", 0, whole=False)
+        lease_seconds = env_number(self.env, "CONNECTOR_LEASE_SECONDS", 1, whole=False)
+        self.leases = Leases(self.db, seconds=lease_seconds, clock=wall)
+        self.heartbeat = Heartbeat(self.leases)
+        self.claims = Claims(self.db, self.leases)
         self.audit = AuditLog(self.db)
-        self.jobs = ReplayJobs(self.db)
+        self.jobs = ReplayJobs(self.db, clock=wall)
         self._sandbox = sandbox
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AcClient] = {}
@@ -353,7 +363,6 @@ class Console:
             source=source,
             dry_run=dry_run,
         )
-        JobQueue(self.db.path).enqueue(job.job_id)
         return job
 
     def runner(
@@ -372,36 +381,107 @@ class Console:
                 f"The account changed since the page was drawn: it is now {account.label}, not "
                 f"{expect}. Nothing was sent; look at the page again, then click."
             )
-        return Runner(
+        intake = Intake(self.log, account=account.label, operator=operator, source=source)
+        return Runner(intake, self.executor(account), self.leases)
+
+    def executor(self, account: AccountSettings) -> Executor:
+        return Executor(
             self.client(account),
             self.log,
             self.claims,
-            account=account.label,
-            operator=operator,
-            source=source,
+            self.heartbeat,
+            settle_seconds=self.settle_seconds,
+            clock=self.leases.clock,
         )
+
+    def work_on_due_run(self) -> bool:
+        """Take one due open run (its executor died, a verification is due) and execute it,
+        on its own account only. False when nothing is due."""
+        owner = self.heartbeat.owner.name
+        run_id = self.leases.take_due_run(owner)
+        if run_id is None:
+            return False
+        run = self.log.run(run_id)
+        if run is None:  # deleted by retention between the two reads
+            return True
+        account = self.account()
+        if run.account != account.label:
+            # Never on another account: it waits until its own is in effect again.
+            self.leases.release_run(run_id, owner, self.leases.clock() + 60.0)
+            return False
+        self.executor(account).execute(run)
+        return True
+
+    def work_on_free_job(self) -> bool:
+        """Run one replay job nobody holds (queued, or its holder's lease expired)."""
+        for job_id in self.jobs.resumable():
+            self.jobs.run(job_id, self)  # a no-op when another worker leased it first
+            return True
+        return False
 
     def test_action(
         self,
         prompt: Prompt,
         interaction: Interaction,
         action_id: str,
-        email: str,
+        email: str = "",
         *,
         dry_run: bool = True,
         operator: str = "",
+        form_values: Mapping[int, str] | None = None,
+        traits: Mapping[str, str] | None = None,
+        expect: str | None = None,
     ) -> Run:
-        """Run one action of ``prompt`` alone, for a sample user with ``email`` (the editor's
-        "Test this action"): the same runner, claims and log as any run, with source ``test``.
-        A dry run by default: it only reads."""
+        """Run one action of ``prompt`` alone on the contact with ``email`` (default: the
+        ``CONNECTOR_TEST_CONTACT`` setting), the editor's "Test this action" and the CLI's
+        ``test-action``: one more entry point of the intake, with the same runner, claims and
+        log as any run (source ``test``). A dry run by default: it only reads.
+
+        A test sends only what the operator chose. The contact payload (and so the sync the
+        runner makes before an action that needs a contact id) carries the email, plus, when
+        the action under test sets contact fields itself (Add Contact, Update Contact Fields),
+        the mapped fields whose values the operator typed (``form_values`` by input position,
+        ``traits``) and the prompt's fixed values. Nothing is invented: no sample name, no
+        sample form value; an input left blank is not sent (a test does not require the form's
+        required inputs). Testing any other action (Add Tag, Add to List…) therefore never
+        changes the contact's name, phone or custom fields.
+
+        On an email no contact has, an action that needs a contact (Add Tag, Add to List, Add
+        to Automation) creates it with the email alone, as the sync of a real run would: the
+        test exercises the path a real run takes, and the default target is a dedicated test
+        contact, which the first test may have to create. Refusing instead would make those
+        actions untestable on a fresh test contact. Actions that act on an existing contact only
+        (Remove Tag, Unsubscribe, Update Contact Fields…) find nothing to do, as in a real run.
+
+        ``expect`` is the account the operator was shown: if another is in effect now, nothing
+        runs. Raises ``InputError`` when there is no valid email to test on."""
         config = next((a for a in prompt.actions_for(interaction) if a.id == action_id), None)
         if config is None:
             raise InputError("That action is no longer on the prompt: save it, then test.")
+        typed = email.strip()
+        email = typed or default_test_contact(self.env)
+        if not email:
+            raise InputError(
+                "Enter the email of the contact the test acts on (or set CONNECTOR_TEST_CONTACT "
+                "to name a test contact).",
+                field="test_email",
+            )
+        if problem := email_problem(email):
+            where = "The test contact's email" if typed else "CONNECTOR_TEST_CONTACT"
+            raise InputError(f"{where} is refused: {problem}", field="test_email")
+        sets_fields = config.type in (ActionType.ADD_CONTACT, ActionType.UPDATE_CONTACT)
         alone = Prompt.from_dict({**prompt.to_dict(), "actions": {}})
         alone.id, alone.actions = prompt.id, {interaction: [config]}
-        sample = SimulatedUser("test-user", {"email_address": email, "first_name": "Test"})
-        runner = self.runner(operator=operator, source="test")
-        return runner.run(alone, interaction, sample, sample_form(prompt, email), dry_run=dry_run)
+        if sets_fields:  # the mapped fields, from what was typed; the email is the test's own
+            alone.mappings = [m for m in alone.mappings if m.field != "email"]
+            alone.inputs = [replace(i, required=False) for i in alone.inputs]
+            values = sample_form(prompt, email, form_values)
+            chosen = {k: str(v) for k, v in (traits or {}).items() if str(v).strip()}
+        else:  # only the email: the contact's fields are not this action's business
+            alone.mappings, alone.inputs, values, chosen = [], [], {}, {}
+        sample = SimulatedUser("test-user", {**chosen, "email_address": email})
+        runner = self.runner(operator=operator, source="test", expect=expect)
+        return runner.run(alone, interaction, sample, values, dry_run=dry_run)
 
     def refresh_catalog(
         self,
@@ -426,6 +506,9 @@ class Console:
         return self.prompts.seed_once(demo_prompts(self.client(account)), DEMO_SEEDED)
 
     def close(self) -> None:
+        # Outcomes the store refused earlier get one more chance; if it still refuses, their
+        # rows stay pending and the resuming worker verifies them.
+        self.log.flush()
         with self._lock:
             for client in self._clients.values():
                 client.close()

@@ -395,6 +395,36 @@ def m012_chart_indexes(db: sqlite_utils.Database) -> None:
         db.execute("ANALYZE action_log")
 
 
+@migrations()
+def m013_durable_runs(db: sqlite_utils.Database) -> None:
+    """Runs that survive anything: a run keeps the prompt it was submitted with, why intake
+    refused it, its idempotency key, and a lease (owner, expiry) instead of a process id;
+    ``next_at`` says when a worker should take it up. An attempt awaiting the verification of
+    a lost answer keeps when that check is due. Claims and replay jobs are leased too."""
+    runs = db.table("runs")
+    for column, kind in (
+        ("definition", str),
+        ("refusal", str),
+        ("idempotency_key", str),
+        ("lease_owner", str),
+        ("lease_until", float),
+        ("next_at", float),
+    ):
+        runs.add_column(column, kind)
+    db.execute(
+        "CREATE UNIQUE INDEX idx_runs_idempotency_key ON runs (idempotency_key) "
+        "WHERE idempotency_key IS NOT NULL"
+    )
+    # The worker's question, "which open run is due?", is a walk of this small partial index.
+    db.execute("CREATE INDEX idx_runs_due ON runs (next_at) WHERE status = 'pending'")
+    # Open runs left by the process-id era are due now: a worker resumes them.
+    db.execute("UPDATE runs SET next_at = 0 WHERE status = 'pending'")
+    db.table("action_log").add_column("verify_after", float)
+    for table in ("claims", "replay_jobs"):
+        db.table(table).add_column("lease_owner", str)
+        db.table(table).add_column("lease_until", float)
+
+
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 

@@ -3,17 +3,21 @@
 Two tables, one record each: ``runs`` (one interaction of one user, also one with no actions or
 refused input) and ``action_log`` (one ``Attempt``: plan, checks, tries, outcome, evidence).
 
-* An attempt's row is written ``pending`` before its request leaves and finalised after, so a
-  crash leaves evidence instead of silence. Runs record their owner process; whoever reads the
-  log turns the pending rows of a process that is gone into ``interrupted`` (rows of live
-  processes are never touched).
+* A run and its whole plan are written in one transaction before anything is sent: every
+  attempt ``planned``. An attempt turns ``pending`` (with the checks that decided to send it)
+  just before its request leaves, and is concluded on evidence after. So a crash at any line
+  leaves the remaining work in the log, and a worker resumes it (``engine.executor``): planned
+  attempts run, pending ones are verified.
+* Runs are leased (``store.leases``): the write that marks an attempt pending succeeds only
+  while its executor still holds the run, so a run taken over is never sent twice.
 * When an outcome cannot be written (lock held too long, disk full) the write is retried; if it
   still fails, the record says so (``unrecorded``) for the page and the CLI to show, and the
   write waits in an outbox that every later write tries first.
 * Requests and responses are stored redacted (the client never puts the key in them).
-* A replay is a new row pointing at the one it retries (``retry_of``); the check that no other
-  replay of that row succeeded or is under way happens in the same transaction that writes the
-  replay's row, so two operators (or a job and a CLI) never replay one row twice.
+* A replay is a new run whose rows point at the ones they retry (``retry_of``); the check that
+  no other replay of those rows succeeded or is under way happens in the transaction that
+  writes the replay's plan, so two operators (or a job and a CLI) never replay one row twice.
+* An idempotency key makes a repeated submission the same run (unique in the store).
 
 What the reads ask is built by ``log_query``: keyset pages, counts, search.
 """
@@ -31,7 +35,6 @@ from typing import Any
 from connector.ac.actions import REGISTRY
 from connector.core.errors import ConnectorError, StorageError
 from connector.core.models import ActionType, ErrorBehaviour, Interaction
-from connector.core.owner import Owner
 from connector.core.records import (
     Attempt,
     Check,
@@ -47,11 +50,6 @@ from connector.store.db import Database
 from connector.store.log_query import EVERYTHING, Cursor, LogFilter, LogQuery
 
 __all__ = ["ActionLog", "AlreadyReplayed", "Facets", "LogPage", "RunsPage"]
-
-_INTERRUPTED = (
-    "The console process running this action ({owner}) ended before it finished; whether "
-    "ActiveCampaign received it is unknown. Check the contact before retrying."
-)
 
 
 @dataclass
@@ -92,7 +90,7 @@ class AlreadyReplayed(ConnectorError):
 
 
 _JSON_COLUMNS = ("request", "response", "planned", "checks", "tries", "evidence", "action")
-_REPLAY_BLOCKERS = ("pending", "succeeded", "skipped", "unknown")
+_REPLAY_BLOCKERS = ("planned", "pending", "succeeded", "skipped", "unknown")
 
 
 class ActionLog:
@@ -115,74 +113,80 @@ class ActionLog:
 
     # -- writing runs ---------------------------------------------------------------------------
 
-    def start_run(self, run: Run) -> None:
-        """Record the run as pending, owned by this process. Raises ``StorageError``: without a
-        record nothing may be sent."""
+    def record_plan(
+        self, run: Run, *, lease_owner: str = "", lease_until: float | None = None
+    ) -> Run | None:
+        """Write the run and every attempt of its plan in one transaction, before anything is
+        sent (``attempt.log_id`` set). With ``lease_owner`` the run is born leased to the
+        executor about to run it. Returns the earlier run instead, writing nothing, when the
+        run's idempotency key is taken. Raises ``AlreadyReplayed`` when an attempt replays a row
+        another replay has (nothing written), ``StorageError`` when the file refuses."""
         run.started_at = run.started_at or utc_now()
-        owner = Owner.current()
-        row = {
-            **_run_row(run),
-            "owner_host": owner.host,
-            "owner_pid": owner.pid,
-            "owner_started": owner.started,
-        }
+        for attempt in run.attempts:
+            attempt.started_at = attempt.started_at or run.started_at
+            if attempt.done:
+                attempt.finished_at = attempt.finished_at or run.started_at
+        self._flush_outbox()
+        earlier = None
+        with self._db.write() as db:
+            if run.idempotency_key:
+                earlier = db.execute(
+                    "SELECT run_id FROM runs WHERE idempotency_key = ?", [run.idempotency_key]
+                ).fetchone()
+            if earlier is None:
+                _write_plan(db, run, lease_owner, lease_until)
+        return self.run(str(earlier[0])) if earlier is not None else None
+
+    def mark_sending(self, attempt: Attempt, run: Run, owner: str) -> bool:
+        """Record that ``attempt``'s request is about to leave (``pending``, with the checks
+        that decided to send it), only while ``owner`` still holds the run's lease: False when
+        another executor has taken the run over (then nothing may be sent). Raises
+        ``StorageError``: without this record nothing is sent."""
+        attempt.status = Status.PENDING
+        row = _attempt_row(attempt, run)
         self._flush_outbox()
         with self._db.write() as db:
-            _insert(db, "runs", row)
+            updated = db.execute(
+                f"UPDATE action_log SET {', '.join(f'{c} = ?' for c in row)} WHERE id = ? "
+                "AND EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ?)",
+                [*row.values(), attempt.log_id, run.run_id, owner],
+            ).rowcount
+        return bool(updated)
 
-    def finish_run(self, run: Run) -> None:
-        """Record the run's outcome; if that fails even after retries, ``run.unrecorded`` says
-        so. A run that never started (refused input) is written whole."""
-        run.finished_at = utc_now()
+    def finish_run(self, run: Run, *, owner: str = "") -> None:
+        """Record the run's state (concluded, or open until ``run.next_at``) and give back
+        ``owner``'s lease on it; if that fails even after retries, ``run.unrecorded`` says so."""
+        run.finished_at = "" if run.status is RunStatus.PENDING else utc_now()
+        row = _run_row(run)
         values = {
-            k: v
-            for k, v in _run_row(run).items()
-            if k in ("status", "contact_email", "contact_id", "finished_at", "input_errors")
+            k: row[k] for k in ("status", "contact_email", "contact_id", "finished_at", "next_at")
         }
 
         def write() -> None:
             with self._db.write() as db:
-                updated = _update(db, "runs", values, "run_id = ?", [run.run_id])
-                if not updated:  # born final: never started
-                    owner = Owner.current()
-                    _insert(
-                        db,
-                        "runs",
-                        {
-                            **_run_row(run),
-                            "owner_host": owner.host,
-                            "owner_pid": owner.pid,
-                            "owner_started": owner.started,
-                        },
-                    )
+                db.execute(
+                    f"UPDATE runs SET {', '.join(f'{c} = ?' for c in values)}, "
+                    "lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END, "
+                    "lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END "
+                    "WHERE run_id = ?",
+                    [*values.values(), owner, owner, run.run_id],
+                )
 
         run.unrecorded = self._persist(write, "the run's outcome")
 
     # -- writing attempts -----------------------------------------------------------------------
 
-    def start(self, attempt: Attempt, run: Run) -> None:
-        """Write the attempt's row before anything is sent (``attempt.log_id``). Raises
-        ``StorageError`` if it can't: then nothing may be sent."""
-        attempt.started_at = attempt.started_at or utc_now()
-        self._flush_outbox()
-        with self._db.write() as db:
-            if attempt.retry_of is not None:
-                _refuse_second_replay(db, attempt.retry_of)
-            attempt.log_id = _insert(db, "action_log", _attempt_row(attempt, run))
-
     def finish(self, attempt: Attempt, run: Run) -> None:
-        """Record the attempt's outcome (inserting it whole when it has no row yet, as for a
-        skip or a dry run). Failures end up in ``attempt.unrecorded``, never raised."""
-        attempt.finished_at = utc_now()
-        attempt.started_at = attempt.started_at or attempt.finished_at
+        """Record the attempt's outcome (or its awaited verification). An outcome is evidence:
+        it is written whoever holds the run now. Failures end up in ``attempt.unrecorded``
+        (and the outbox), never raised."""
+        attempt.finished_at = utc_now() if attempt.done else ""
+        attempt.started_at = attempt.started_at or utc_now()
         row = _attempt_row(attempt, run)
 
         def write() -> None:
             with self._db.write() as db:
-                if attempt.log_id is None:
-                    attempt.log_id = _insert(db, "action_log", row)
-                else:
-                    _update(db, "action_log", row, "id = ?", [attempt.log_id])
+                _update(db, "action_log", row, "id = ?", [attempt.log_id])
 
         what = f"{attempt.label} {attempt.target}".strip()
         attempt.unrecorded = self._persist(write, f"the outcome of {what}")
@@ -207,59 +211,26 @@ class ActionLog:
             "this process logs; until then the log shows it as pending."
         )
 
+    def flush(self) -> bool:
+        """Write the outcomes waiting in the outbox (the store refused them earlier); True when
+        none waits any more. Never raises: what still can't be written keeps waiting."""
+        try:
+            self._flush_outbox()
+        except StorageError:
+            return False
+        return True
+
+    @property
+    def waiting(self) -> int:
+        """How many writes wait in the outbox."""
+        with self._outbox_lock:
+            return len(self._outbox)
+
     def _flush_outbox(self) -> None:
         with self._outbox_lock:
             while self._outbox:
                 self._outbox[0]()  # raises StorageError: the rest waits too
                 self._outbox.pop(0)
-
-    # -- interrupted runs -----------------------------------------------------------------------
-
-    def recover_interrupted(self) -> int:
-        """Mark the pending rows of processes that are gone ``interrupted``; returns how many
-        attempts were marked. Cheap when nothing is pending; called by every read below. When
-        the data file refuses the write (held by another process), it is left for the next
-        read: looking at the log must not fail because of it."""
-        try:
-            return self._recover_interrupted()
-        except StorageError:
-            return 0
-
-    def _recover_interrupted(self) -> int:
-        with self._db.read() as db:
-            owners = db.execute(
-                "SELECT DISTINCT owner_host, owner_pid, owner_started FROM runs "
-                "WHERE status = 'pending'"
-            ).fetchall()
-        marked = 0
-        for host, pid, started in owners:
-            owner = Owner(host or "", int(pid or 0), float(started or 0.0))
-            if owner.is_alive():
-                continue
-            now = utc_now()
-            same_owner = "owner_host = ? AND owner_pid = ? AND owner_started = ?"
-            with self._db.write(patience=0.2) as db:
-                cursor = db.execute(
-                    "UPDATE action_log SET status = ?, finished_at = ?, error = ? "
-                    "WHERE status = 'pending' AND run_id IN "
-                    f"(SELECT run_id FROM runs WHERE status = 'pending' AND {same_owner})",
-                    [
-                        Status.INTERRUPTED.value,
-                        now,
-                        _INTERRUPTED.format(owner=owner.describe()),
-                        host,
-                        pid,
-                        started,
-                    ],
-                )
-                marked += cursor.rowcount
-                db.execute(
-                    f"UPDATE runs SET status = ?, finished_at = ? WHERE status = 'pending' "
-                    f"AND {same_owner}",
-                    [RunStatus.INTERRUPTED.value, now, host, pid, started],
-                )
-                db.execute(f"DELETE FROM claims WHERE {same_owner}", [host, pid, started])
-        return marked
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -272,7 +243,6 @@ class ActionLog:
         now: datetime | None = None,
     ) -> LogPage:
         """Action rows matching ``filters``, newest first, after ``cursor``."""
-        self.recover_interrupted()
         self._db.keep_statistics()
         sql, args = LogQuery(filters, now).page(cursor, limit)
         with self._db.read() as db:
@@ -317,7 +287,6 @@ class ActionLog:
     ) -> RunsPage:
         """Runs matching ``filters`` (an action filter keeps runs with such an action), newest
         first, each with its attempts in the order they were logged."""
-        self.recover_interrupted()
         sql, args = LogQuery(filters, now).runs(cursor, limit)
         with self._db.read() as db:
             rows = [dict(r) for r in db.query(sql, args)]
@@ -366,7 +335,6 @@ class ActionLog:
 
     def get(self, row_id: int) -> dict[str, Any] | None:
         """One row with its JSON columns parsed."""
-        self.recover_interrupted()
         with self._db.read() as db:
             rows = list(db.query("SELECT * FROM action_log WHERE id = ?", [row_id]))
         return _parsed(rows[0]) if rows else None
@@ -406,7 +374,6 @@ class ActionLog:
 
     def run(self, run_id: str) -> Run | None:
         """A run with its attempts in the order they were logged."""
-        self.recover_interrupted()
         with self._db.read() as db:
             found = list(db.query("SELECT * FROM runs WHERE run_id = ?", [run_id]))
             attempts = _attempts_of(db, [run_id])
@@ -443,7 +410,6 @@ class ActionLog:
         """``select`` (SQL over ``action_log a`` starting with ``a.id, a.created_at``) of every
         matching row, newest first, as lists of up to ``chunk`` tuples, each list its own short
         read: for exports, which format a chunk at a time."""
-        self.recover_interrupted()
         query = LogQuery(filters, datetime.now(UTC))  # one "now": a relative range holds still
         cursor: Cursor | None = None
         while True:
@@ -455,6 +421,18 @@ class ActionLog:
             if len(rows) <= chunk:
                 return
             cursor = Cursor(rows[chunk - 1][1], rows[chunk - 1][0])
+
+
+def _write_plan(db: Any, run: Run, lease_owner: str, lease_until: float | None) -> None:
+    for attempt in run.attempts:
+        if attempt.retry_of is not None:
+            _refuse_second_replay(db, attempt.retry_of)
+    row = _run_row(run)
+    if lease_owner:
+        row |= {"lease_owner": lease_owner, "lease_until": lease_until}
+    _insert(db, "runs", row)
+    for attempt in run.attempts:
+        attempt.log_id = _insert(db, "action_log", _attempt_row(attempt, run))
 
 
 def _refuse_second_replay(db: Any, row_id: int) -> None:
@@ -522,6 +500,10 @@ def _run_row(run: Run) -> dict[str, Any]:
         "traits": _dump(dict(run.user.traits)),
         "inputs": _dump(run.inputs),
         "input_errors": _dump({str(k): v for k, v in run.input_errors.items()}),
+        "refusal": run.refusal or None,
+        "definition": _dump(run.definition) if run.definition else None,
+        "idempotency_key": run.idempotency_key or None,
+        "next_at": run.next_at,
         "dry_run": int(run.dry_run),
         "contact": _dump({"payload": run.contact, "mapped": run.mapped}),
         "job_id": run.job_id or None,
@@ -559,6 +541,10 @@ def _run_from(row: dict[str, Any]) -> Run:
         contact_id=row.get("contact_id") or "",
         started_at=row.get("started_at") or "",
         finished_at=row.get("finished_at") or "",
+        refusal=row.get("refusal") or "",
+        idempotency_key=row.get("idempotency_key") or "",
+        definition=json.loads(row.get("definition") or "{}"),
+        next_at=row.get("next_at"),
     )
 
 
@@ -597,6 +583,7 @@ def _attempt_row(attempt: Attempt, run: Run) -> dict[str, Any]:
         "evidence": _dump(attempt.evidence.to_dict() if attempt.evidence else None),
         "retry_of": attempt.retry_of,
         "job_id": attempt.job_id or None,
+        "verify_after": attempt.verify_after,
         "action": _dump(
             {
                 "type": attempt.action_type.value,
@@ -643,6 +630,7 @@ def _attempt_from(row: dict[str, Any]) -> Attempt:
         log_id=row.get("id"),
         retry_of=row.get("retry_of"),
         job_id=row.get("job_id") or "",
+        verify_after=row.get("verify_after"),
     )
 
 

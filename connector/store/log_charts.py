@@ -133,7 +133,8 @@ def success_by_action(
     db: Database, filters: LogFilter = EVERYTHING, now: datetime | None = None
 ) -> pd.DataFrame:
     """Outcomes per action type: ``action_type``, ``total``, ``succeeded``, ``failed``
-    (failed, unknown or interrupted), ``skipped``, ``dry_run``, ``pending`` and
+    (failed, unknown or interrupted), ``skipped``, ``dry_run``, ``pending`` (planned or in
+    flight: not decided yet) and
     ``success_rate`` = succeeded / (total − skipped − dry_run − pending), NaN when nothing was
     decided; most frequent action type first."""
     now = now or datetime.now(UTC)
@@ -157,7 +158,7 @@ def success_by_action(
         failed = sum(by_status.get(s, 0) for s in FAILED_STATUSES)
         skipped = by_status.get("skipped", 0)
         dry_run = by_status.get("dry_run", 0)
-        pending = by_status.get("pending", 0)
+        pending = by_status.get("pending", 0) + by_status.get("planned", 0)  # not decided yet
         decided = total - skipped - dry_run - pending
         records.append(
             (

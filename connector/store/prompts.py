@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils.db import NotFoundError
 
 from connector.core.errors import InputError, clip
-from connector.engage.prompts import Prompt, name_key
+from connector.core.models import Interaction
+from connector.engage.prompts import Prompt, check_runnable, name_key
 from connector.store.db import Database
 
-__all__ = ["PromptStore"]
+__all__ = ["BrokenPrompt", "PromptStore"]
 
 
 class PromptStore:
@@ -27,14 +29,52 @@ class PromptStore:
         self._db = db
 
     def all(self) -> list[Prompt]:
-        with self._db.read() as conn:
-            rows = list(conn.table("prompts").rows_where(order_by="name collate nocase"))
-        return [self._from_row(r) for r in rows]
+        """Every prompt whose stored definition can be read, by name. One that can't is left
+        out (``broken`` says why), so one bad row never hides the others. A readable prompt the
+        editor's validation refuses is kept: the editor opens it to fix it, ``broken`` names it,
+        and ``check_runnable`` refuses to run it."""
+        prompts = []
+        for row in self._rows():
+            try:
+                prompts.append(self._from_row(row))
+            except InputError:
+                continue
+        return prompts
+
+    def broken(self) -> list[BrokenPrompt]:
+        """The stored prompts that can't be used, by name, each with a sentence naming the
+        prompt and the field: definitions that can't be read (not JSON, not an object, a part of
+        the wrong kind) and those the editor's validation refuses."""
+        found = []
+        for row in self._rows():
+            ident, name = int(row["id"]), str(row["name"])
+            try:
+                prompt = self._from_row(row)
+            except InputError as error:
+                found.append(BrokenPrompt(ident, name, _named(row, error.message), error.field))
+                continue
+            try:
+                for interaction in Interaction:
+                    check_runnable(prompt, interaction)  # names the prompt itself
+            except InputError as error:
+                found.append(BrokenPrompt(ident, name, error.message, error.field, readable=True))
+        return found
 
     def get(self, prompt_id: int) -> Prompt | None:
+        """The prompt, or None when there is none with this id; ``InputError`` (its sentence
+        names the prompt) when its stored definition can't be read."""
         with self._db.read() as conn:
             rows = list(conn.table("prompts").rows_where("id = ?", [prompt_id]))
-        return self._from_row(rows[0]) if rows else None
+        if not rows:
+            return None
+        try:
+            return self._from_row(rows[0])
+        except InputError as error:
+            raise InputError(_named(rows[0], error.message), field=error.field) from None
+
+    def _rows(self) -> list[dict[str, Any]]:
+        with self._db.read() as conn:
+            return list(conn.table("prompts").rows_where(order_by="name collate nocase, id"))
 
     def save(self, prompt: Prompt) -> Prompt:
         """Insert or update after validation; returns the prompt with its id. A refusal
@@ -116,7 +156,7 @@ class PromptStore:
         original = self.get(prompt_id)
         if original is None:
             raise InputError("That prompt no longer exists.", field="id")
-        taken = {name_key(p.name) for p in self.all()}
+        taken = {str(row["name_key"]) for row in self._rows()}  # unreadable ones' too
         copy = Prompt.from_dict({**original.to_dict(), "id": None})
         copy.name = next(
             name
@@ -127,7 +167,42 @@ class PromptStore:
 
     @staticmethod
     def _from_row(row: dict[str, Any]) -> Prompt:
+        """The stored prompt; ``InputError`` when its definition can't be read."""
+        try:
+            data = json.loads(row["definition"] or "")
+        except (TypeError, ValueError):
+            raise InputError(
+                "The prompt definition can't be read: it is not JSON. Build the prompt again in "
+                "the editor, or import its definition with python -m connector prompts import.",
+                field="definition",
+            ) from None
+        if data is None:  # ``from_dict`` reads a missing part as empty: not a whole definition
+            raise InputError(
+                "The prompt definition can't be read: The definition is null, not an object. "
+                "Fix it, or build the prompt again in the editor.",
+                field="definition",
+            )
+        if not isinstance(data, dict):
+            return Prompt.from_dict(data)  # refused, saying what it is instead
         # The column is the name's truth: a migration may have renamed it.
-        return Prompt.from_dict(
-            {**json.loads(row["definition"]), "id": row["id"], "name": row["name"]}
-        )
+        return Prompt.from_dict({**data, "id": row["id"], "name": row["name"]})
+
+
+@dataclass(frozen=True)
+class BrokenPrompt:
+    """A stored prompt that can't be used: ``problem`` says why, naming it and the field;
+    ``readable`` when the editor can still open it to fix it."""
+
+    id: int
+    name: str
+    problem: str
+    field: str = ""
+    readable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _named(row: dict[str, Any], sentence: str) -> str:
+    name = clip(str(row.get("name") or "").strip(), 61) or f"#{row.get('id')}"
+    return f"Prompt “{name}”: {sentence}"

@@ -2,7 +2,8 @@
 
 Deletion runs in batches of ``BATCH`` rows, each its own short transaction, so the dashboard
 and running jobs keep writing while a big cleanup runs. A run goes with its last action row;
-rows still pending (their process is running) are never deleted. ``VACUUM`` rewrites the
+nothing of an open run (work still planned, in flight or awaiting its verification, however old)
+is ever deleted: that is work a worker will still do. ``VACUUM`` rewrites the
 whole file, so it is a separate, explicit step.
 """
 
@@ -37,6 +38,14 @@ class Cleanup:
         return {"cutoff": self.cutoff, "actions": self.actions, "runs": self.runs}
 
 
+# An action row that is concluded, of a run that is concluded (open runs are few: their
+# partial index answers the subquery at once).
+_CONCLUDED = (
+    "status NOT IN ('planned', 'pending') AND verify_after IS NULL "
+    "AND run_id NOT IN (SELECT run_id FROM runs WHERE status = 'pending')"
+)
+
+
 def cutoff_for(days: int, now: datetime | None = None) -> str:
     if days < 1:
         raise ValueError("Keep at least 1 day of the log.")
@@ -47,13 +56,14 @@ def count_older(db: Database, cutoff: str) -> Cleanup:
     """What ``delete_older(cutoff)`` would delete."""
     with db.read() as conn:
         actions = conn.execute(
-            "SELECT count(*) FROM action_log WHERE created_at < ? AND status != 'pending'",
+            f"SELECT count(*) FROM action_log WHERE created_at < ? AND {_CONCLUDED}",
             [cutoff],
         ).fetchone()[0]
         runs = conn.execute(
             "SELECT count(*) FROM runs r WHERE r.started_at < ? AND r.status != 'pending' "
             "AND NOT EXISTS (SELECT 1 FROM action_log a WHERE a.run_id = r.run_id "
-            "AND (a.created_at >= ? OR a.status = 'pending'))",
+            "AND (a.created_at >= ? OR a.status IN ('planned', 'pending') "
+            "OR a.verify_after IS NOT NULL))",
             [cutoff, cutoff],
         ).fetchone()[0]
     return Cleanup(cutoff, int(actions), int(runs))
@@ -66,7 +76,7 @@ def delete_older(db: Database, cutoff: str) -> Cleanup:
         with db.write() as conn:
             deleted = conn.execute(
                 "DELETE FROM action_log WHERE id IN (SELECT id FROM action_log "
-                "WHERE created_at < ? AND status != 'pending' LIMIT ?)",
+                f"WHERE created_at < ? AND {_CONCLUDED} LIMIT ?)",
                 [cutoff, BATCH],
             ).rowcount
         actions += deleted

@@ -35,6 +35,7 @@ __all__ = [
     "mask_key",
     "parse_api_key",
     "parse_api_url",
+    "default_test_contact",
 ]
 
 
@@ -70,7 +71,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AC_RATE_LIMIT", "5", "Requests per second the console allows itself per account."),
     Setting("AC_MAX_ATTEMPTS", "4", "Attempts per request before giving up (1: no retries)."),
     Setting("AC_RETRY_SECONDS", "30", "No retry starts later than this after the first attempt."),
+    Setting(
+        "CONNECTOR_SETTLE_SECONDS",
+        "60",
+        "Seconds after a write's answer was lost before a check decides whether it landed (then "
+        "it is concluded, or sent again): longer than the client's 10 s timeout plus what the "
+        "account takes to apply a write.",
+    ),
+    Setting(
+        "CONNECTOR_NODE",
+        "",
+        "This machine's name in leases (default: the host name), for the log and the jobs list.",
+    ),
+    Setting(
+        "CONNECTOR_LEASE_SECONDS",
+        "30",
+        "How long a run, claim or replay job stays with a process that stopped renewing it "
+        "before any worker takes it over.",
+    ),
+    Setting(
+        "CONNECTOR_TEST_CONTACT",
+        "",
+        "Email the editor's 'Test this action' (and python -m connector test-action) acts on "
+        "by default, e.g. qa+connector@yourdomain.",
+    ),
 )
+
+
+def default_test_contact(env: Mapping[str, str]) -> str:
+    """The default target of a test (``CONNECTOR_TEST_CONTACT``), trimmed; "" when unset. Not
+    validated here: the test refuses a bad address with a sentence naming the setting."""
+    return env.get("CONNECTOR_TEST_CONTACT", "").strip()
 
 
 def env_number(env: Mapping[str, str], name: str, minimum: float, whole: bool = True) -> float:
@@ -153,7 +184,9 @@ def parse_api_url(raw: str, extra_hosts: Collection[str] = ()) -> str:
             detail=type(exc).__name__,
         ) from exc
     host = (parts.hostname or "").lower()
-    path = parts.path.rstrip("/")
+    # Host names and the API's version path are compared without case: ACME.api-US1.com/API/3
+    # is the same account as acme.api-us1.com/api/3 (normalised to the lowercase host below).
+    path = parts.path.rstrip("/").lower()
     if parts.username is not None or parts.password is not None:
         raise SettingsError(
             "The API URL has a user name or password in it (the part before “@”). The key "

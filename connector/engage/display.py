@@ -17,8 +17,15 @@ from datetime import UTC, datetime
 
 from connector.ac.actions import REGISTRY
 from connector.core.models import ActionType, Interaction
+from connector.core.records import Run, Status
 
-__all__ = ["action_label", "as_markdown_text", "interaction_label", "utc_text"]
+__all__ = [
+    "action_label",
+    "as_markdown_text",
+    "interaction_label",
+    "pending_sentence",
+    "utc_text",
+]
 
 _NO_ZONE = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")  # the API's *_utc_timestamp fields, plain dates
 
@@ -114,3 +121,17 @@ def _escape_line_start(match: re.Match[str]) -> str:
     if start.isdigit():  # "1." or "1)": the dot or the parenthesis after the number
         return f"{indent}{start}\\"
     return f"{indent}\\{start}"
+
+
+def pending_sentence(run: Run) -> str:
+    """Why an open run is not finished, and who finishes it: one sentence for pages and CLI."""
+    due = [a.verify_after for a in run.attempts if a.verify_after is not None]
+    finisher = "a worker (the dashboard's, or `python -m connector worker`) finishes it"
+    if due:
+        at = utc_text(datetime.fromtimestamp(min(due), UTC))
+        return (
+            f"an answer was lost after sending, so whether it landed is verified at {at} "
+            f"(after the settle delay) before anything depending on it runs; {finisher}."
+        )
+    planned = sum(1 for a in run.attempts if a.status is Status.PLANNED)
+    return f"{planned} planned action(s) are still to run; {finisher}."

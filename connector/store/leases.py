@@ -1,0 +1,107 @@
+"""Leases: who holds a run, a claim or a replay job, until when.
+
+A lease is two columns on the row it guards: ``lease_owner`` (``Owner.name``: node, process,
+token) and ``lease_until`` (epoch seconds). Its owner renews every lease it holds at once
+(``renew``, from ``engine.heartbeat``); a lease whose expiry has passed has lost its owner (a
+killed process, a dead machine, a store that would not take the renewal) and anyone may take
+the work over. Taking is one ``BEGIN IMMEDIATE`` transaction, so two workers never take the
+same run.
+
+Times are wall-clock seconds, the one clock every process and node shares (keep nodes' clocks
+in sync, as any lease-based system needs); ``clock`` is injected so tests don't wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from connector.store.db import Database
+
+__all__ = ["DEFAULT_LEASE_SECONDS", "Leases"]
+
+# Long enough that a renewal every third of it survives a slow disk and a busy machine; short
+# enough that the work of a killed process is taken over within half a minute.
+DEFAULT_LEASE_SECONDS = 30.0
+_LEASED = ("runs", "claims", "replay_jobs")
+
+
+class Leases:
+    """Lease bookkeeping on one data file. Thread- and process-safe."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        seconds: float = DEFAULT_LEASE_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self.seconds = seconds
+        self.clock = clock
+
+    def until(self) -> float:
+        """The expiry of a lease taken or renewed now."""
+        return self.clock() + self.seconds
+
+    def take_due_run(self, owner: str) -> str | None:
+        """Lease the open run that is due first and held by nobody (or by an owner whose
+        lease expired); None when there is none. Idle workers only read (a look at a small
+        partial index); the write lock is taken only to take a run, and the take re-checks."""
+        now = self.clock()
+        due = (
+            "status = 'pending' AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+        )
+        with self._db.read() as db:
+            found = db.execute(
+                f"SELECT run_id FROM runs WHERE {due} ORDER BY next_at LIMIT 1", [now, now]
+            ).fetchone()
+        if found is None:
+            return None
+        with self._db.write() as db:
+            taken = db.execute(
+                f"UPDATE runs SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND {due}",
+                [owner, now + self.seconds, found[0], now, now],
+            ).rowcount
+        return str(found[0]) if taken else None
+
+    def take_run(self, run_id: str, owner: str) -> bool:
+        """Lease ``run_id`` when it is open and free (or already ``owner``'s)."""
+        now = self.clock()
+        with self._db.write() as db:
+            taken = db.execute(
+                "UPDATE runs SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND "
+                "status = 'pending' AND (lease_owner IS NULL OR lease_owner = ? OR "
+                "lease_until < ?)",
+                [owner, now + self.seconds, run_id, owner, now],
+            ).rowcount
+        return bool(taken)
+
+    def release_run(self, run_id: str, owner: str, next_at: float | None) -> None:
+        """Give the run back; ``next_at`` is when it is due again (None: it is concluded)."""
+        with self._db.write() as db:
+            db.execute(
+                "UPDATE runs SET lease_owner = NULL, lease_until = NULL, next_at = ? "
+                "WHERE run_id = ? AND lease_owner = ?",
+                [next_at, run_id, owner],
+            )
+
+    def next_due(self) -> float | None:
+        """When the earliest open run is due (for a worker deciding how long to sleep)."""
+        with self._db.read() as db:
+            row = db.execute(
+                "SELECT min(max(next_at, coalesce(lease_until, 0))) FROM runs "
+                "WHERE status = 'pending'"
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def renew(self, owner: str) -> int:
+        """Push back the expiry of every lease ``owner`` holds; returns how many."""
+        until = self.until()
+        renewed = 0
+        with self._db.write() as db:
+            for table in _LEASED:
+                renewed += db.execute(
+                    f"UPDATE {table} SET lease_until = ? WHERE lease_owner = ?", [until, owner]
+                ).rowcount
+        return renewed

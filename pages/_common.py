@@ -385,4 +385,3 @@ def ensure_worker() -> None:
     due (a verification after the settle delay, a run whose process died) and the replay jobs
     nobody holds, so a restarted dashboard picks up where the last one was."""
     _worker(os.environ.get("CONNECTOR_DB", ""))
-

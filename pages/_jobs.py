@@ -39,6 +39,9 @@ def _cancel(job_id: str) -> None:
 
 
 def _left(job: ReplayJob) -> str:
+    if job.state is JobState.RUNNING and not console().leases.alive(job.lease_until):
+        # Its worker stopped renewing it (killed, or its machine gone): not "running" any more.
+        return f"its worker ({job.owner or 'unknown'}) stopped; the next free worker resumes it"
     seconds = job.seconds_left()
     if seconds is None:
         return "estimating time left…" if job.state is JobState.RUNNING else "waiting for a worker"

@@ -17,7 +17,7 @@ from connector.engage.display import action_label, as_markdown_text, interaction
 from connector.engine.replay import chain_head, replayable
 from connector.store.log_export import ExportFormat
 from connector.store.log_export import text as export_text
-from connector.store.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES, Cursor, LogFilter
+from connector.store.log_query import REPLAYABLE_STATUSES, Cursor, LogFilter, is_replayable
 from pages import _jobs
 from pages._common import (
     RUN_ICONS,
@@ -166,9 +166,7 @@ def _table_key(ids: list[int]) -> str:
 
 
 def _replayable_row(row: dict[str, Any]) -> bool:
-    if row["status"] in REPLAYABLE_STATUSES:
-        return True
-    return row["status"] == "skipped" and row.get("reason_code") in REPLAYABLE_REASONS
+    return is_replayable(row["status"], row.get("reason_code"))
 
 
 def _replay_cell(row: dict[str, Any], replays: dict[int, list[tuple[int, str]]]) -> str:

@@ -714,6 +714,28 @@ def _comparable(prompt: Prompt) -> dict[str, Any]:
     return data
 
 
+def _unreadable() -> None:
+    """Stored prompts the editor can't open (their definition can't be read): named, with why,
+    and a way out, so they never hide in silence."""
+    for broken in console().prompts.broken():
+        if broken.readable:
+            continue  # the editor opens it: its warnings say what to fix
+        with st.container(border=True):
+            st.warning(
+                f"{as_markdown_text(broken.problem)} It can't be opened here: delete it, or "
+                "replace it from a file with `python -m connector prompts import FILE "
+                "--replace`.",
+                icon=":material/broken_image:",
+            )
+            st.button(
+                f"Delete “{as_markdown_text(broken.name)}”",
+                key=f"prompt_delete_unreadable_{broken.id}",
+                icon=":material/delete:",
+                on_click=_delete,
+                args=(broken.id, broken.name),
+            )
+
+
 def render() -> None:
     st.title("Prompts")
     ensure_catalog()
@@ -723,6 +745,7 @@ def render() -> None:
         st.success(as_markdown_text(ok), icon=":material/check:")
     if error is not None:
         show_error(error)
+    _unreadable()
     draft = _draft(prompt_id)
     with st.container(border=True):
         _content(draft)

@@ -171,6 +171,7 @@ def _outcomes(run: Run, prompt: Prompt) -> None:
         RunStatus.NO_ACTIONS: f"{what}: no actions, nothing sent",
         RunStatus.REFUSED: f"{what}: refused, nothing sent",
         RunStatus.DRY_RUN: f"Dry run of {what}",
+        RunStatus.PENDING: f"{what}: started, not finished yet",
     }
     st.subheader(headings.get(run.status, f"Ran {what}"))
     show_run_outcome(run)
@@ -190,7 +191,9 @@ def _outcomes(run: Run, prompt: Prompt) -> None:
         if attempt.status is Status.SKIPPED and not shared:
             title += f" · {as_markdown_text(attempt.reason)}"
         # Failures, doubts and dry runs are what the operator came to read; successes stay folded.
-        expanded = attempt.status in (Status.FAILED, Status.UNKNOWN, Status.DRY_RUN)
+        expanded = attempt.status in (Status.FAILED, Status.UNKNOWN, Status.DRY_RUN) or not (
+            attempt.done
+        )
         with st.expander(title, expanded=expanded or bool(attempt.unrecorded)):
             show_attempt(attempt)
 

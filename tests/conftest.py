@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -56,3 +56,16 @@ def loopback_account() -> Iterator[tuple[Sandbox, dict[str, str]]]:
     the app in its own process, out of reach of an in-process sandbox)."""
     with Sandbox() as sandbox, SandboxServer(sandbox) as server:
         yield sandbox, {"AC_API_URL": server.base_url, "AC_API_KEY": sandbox.api_key}
+
+
+@pytest.fixture
+def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run ``python -m connector`` in process on a fresh data dir: (exit code, stdout, stderr)."""
+    from connector.entry.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -4,6 +4,7 @@ run is refused alone, with a sentence naming the prompt and the field, before an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import pytest
 
 from connector import ActionConfig, ActionType, InputError, Interaction, Prompt
 from connector.engage.prompts import check_runnable
-from connector.entry.cli import main
 from connector.entry.console import Console
 
 NEWSLETTER = "Newsletter signup"
@@ -19,14 +19,9 @@ BETA = "Beta program banner"
 
 
 @pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run("prompts")  # seeds the demo prompts
-    return run
+def cli(cli: Callable[..., tuple[int, str, str]]) -> Callable[..., tuple[int, str, str]]:
+    cli("prompts")  # seeds the demo prompts
+    return cli
 
 
 def store_raw(data_dir: Path, name: str, definition: str) -> None:
@@ -132,10 +127,14 @@ def test_a_definition_that_cannot_run_is_refused_before_anything_is_sent(
     )  # fmt: skip
     assert err.startswith("Account: sandbox\n")
     said = err.removeprefix("Account: sandbox\n").strip()
-    assert code == 2 and not out and says in said and said.startswith(f"Prompt “{NEWSLETTER}”: ")
+    assert code == 2 and "refused" in out  # a refused run, recorded
+    assert said.startswith(f"Refused, nothing sent: Prompt “{NEWSLETTER}”: ") and says in said
     assert "\n" not in said
     code, out, _ = cli("log", "--json")
     assert json.loads(out) == []  # nothing sent, not even the contact sync
+    code, out, _ = cli("runs", "--json")
+    (refused,) = json.loads(out)
+    assert refused["status"] == "refused" and says in refused["refusal"]
 
     code, out, _ = cli(
         "simulate", "--prompt", BETA, "--interaction", "accept",

@@ -9,20 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.entry.cli import main
 from connector.sandbox import Sandbox, SandboxServer
-
-
-@pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):
-    """Run the CLI in process on a fresh data dir; returns (exit code, stdout, stderr)."""
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_check_prints_the_user_and_names_the_account(cli) -> None:
@@ -61,7 +48,7 @@ def test_action_runs_through_the_runner_and_is_logged(cli) -> None:
 
     code, out, _ = cli("log", "--json", "--limit", "5")
     rows = json.loads(out)
-    assert [(r["action_type"], r["source"]) for r in rows] == [
+    assert [(r["action"], r["source"]) for r in rows] == [
         ("add_to_list", "cli"),
         ("add_contact", "cli"),
     ]

@@ -11,18 +11,7 @@ from pathlib import Path
 import pytest
 
 from connector import Console, Interaction, SimulatedUser
-from connector.entry.cli import main
 from connector.sandbox import Fault
-
-
-@pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def failed_signups(data_dir: Path, emails: list[str]) -> list[int]:

@@ -8,18 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.entry.cli import main
 from connector.entry.console import Console
-
-
-@pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def use(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

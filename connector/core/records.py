@@ -287,6 +287,7 @@ class Attempt:
         """The whole record as JSON-ready data (the CLI's ``--json``)."""
         return {
             "log_id": self.log_id,
+            "run_id": self.run_id,
             "position": self.position,
             "action": self.action_type.value,
             "label": self.label,
@@ -306,7 +307,10 @@ class Attempt:
             "evidence": self.evidence.to_dict() if self.evidence else None,
             "unrecorded": self.unrecorded or None,
             "retry_of": self.retry_of,
+            "job_id": self.job_id or None,
             "verify_after": self.verify_after,
+            "started_at": self.started_at or None,
+            "finished_at": self.finished_at or None,
         }
 
 

@@ -126,7 +126,7 @@ def _escape_line_start(match: re.Match[str]) -> str:
 def pending_sentence(run: Run) -> str:
     """Why an open run is not finished, and who finishes it: one sentence for pages and CLI."""
     due = [a.verify_after for a in run.attempts if a.verify_after is not None]
-    finisher = "a worker (the dashboard's, or `python -m connector worker`) finishes it"
+    finisher = "a worker (the dashboard's, or “python -m connector worker”) finishes it"
     if due:
         at = utc_text(datetime.fromtimestamp(min(due), UTC))
         return (

@@ -144,7 +144,7 @@ class Claims:
                 "WHERE account = ? AND contact = ? AND action_type = ? AND target_id = ?",
                 _columns(key),
             ).fetchone()
-        if held is None or float(held[2] or 0) < self._leases.clock():
+        if held is None or not self._leases.alive(held[2]):
             return None  # free, or its owner is gone: ``_take`` replaces it
         return f"run {held[0]}, {Owner.described(held[1])}"
 

@@ -49,7 +49,7 @@ from connector.ac.client import AcClient
 from connector.core.errors import ApiError, ConnectorError, StorageError, clip
 from connector.core.models import ActionType, ErrorBehaviour, api_id
 from connector.core.owner import Owner
-from connector.core.records import Check, Exchange, Reason, Run, Status
+from connector.core.records import Attempt, Check, Exchange, Reason, Run, Status
 from connector.engage.display import utc_text
 from connector.engine.claims import ClaimBusy, ClaimKey, Claims
 from connector.engine.heartbeat import Heartbeat
@@ -355,7 +355,8 @@ class Executor:
                 if exc.exchange is not None:
                     attempt.tries.append(exc.exchange)
                 if exc.answer_lost:
-                    self._lost_answer(attempt, exc.message)
+                    # Its first sentence says what happened; its advice (try again) is not ours.
+                    self._lost_answer(attempt, exc.message.split(". ", 1)[0].rstrip(".") + ".")
                     return
                 in_doubt = exc if exc.may_have_landed else None
                 delay = self.client.retry.next_delay(
@@ -378,7 +379,7 @@ class Executor:
                 )
             return
 
-    def _lost_answer(self, attempt: Any, why: str) -> None:
+    def _lost_answer(self, attempt: Attempt, why: str) -> None:
         due = self.clock() + self.settle_seconds
         attempt.await_verification(
             f"{why} The request may still be applied, so it is not sent again blind: a check "
@@ -423,13 +424,13 @@ class Executor:
             context = replace(context, targets=after.targets)
         self._send(run, step, context, before)
 
-    def _plan_into(self, attempt: Any, spec: ActionSpec, context: RunContext) -> Any:
+    def _plan_into(self, attempt: Attempt, spec: ActionSpec, context: RunContext) -> Any:
         planned = spec.plan(attempt.params, context)
         attempt.planned = _planned(self.client, planned.method, planned.path, planned.body)
         return planned
 
     def _confirm(
-        self, attempt: Any, spec: ActionSpec, context: RunContext, answer: Exchange
+        self, attempt: Attempt, spec: ActionSpec, context: RunContext, answer: Exchange
     ) -> None:
         """A 2xx whose body can't show the change (``{}``): read again and conclude from that."""
         said = f"ActiveCampaign answered HTTP {answer.status}"
@@ -455,7 +456,7 @@ class Executor:
 
     def _give_up(
         self,
-        attempt: Any,
+        attempt: Attempt,
         spec: ActionSpec,
         context: RunContext,
         before: Presence | None,
@@ -472,7 +473,7 @@ class Executor:
 
     def _landed(
         self,
-        attempt: Any,
+        attempt: Attempt,
         spec: ActionSpec,
         context: RunContext,
         before: Presence | None,
@@ -508,7 +509,7 @@ class Executor:
         return True
 
     def _check(
-        self, attempt: Any, spec: ActionSpec, context: RunContext, purpose: str
+        self, attempt: Attempt, spec: ActionSpec, context: RunContext, purpose: str
     ) -> Presence | None:
         """Run the action's check and keep it in the record; None when the read failed."""
         reads = Reads(self.client)
@@ -581,7 +582,7 @@ class Executor:
         self.log.finish(step.attempt, run)
 
 
-def _before(attempt: Any) -> Presence:
+def _before(attempt: Attempt) -> Presence:
     """What the check before the first send found (stored with the attempt): the rows that
     were there already, so a verification recognises its own write by a new one."""
     for check in attempt.checks:

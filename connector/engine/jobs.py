@@ -29,6 +29,7 @@ from connector.engine.heartbeat import Heartbeat
 from connector.engine.replay import plan_replay
 from connector.engine.runner import Runner
 from connector.store.db import Database
+from connector.store.leases import Leases
 from connector.store.log import ActionLog
 from connector.store.settings import AccountSettings
 
@@ -134,9 +135,9 @@ class ReplayJob:
 class ReplayJobs:
     """The replay jobs on one data file."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, leases: Leases | None = None) -> None:
         self._db = db
-        self._clock = clock
+        self._leases = leases or Leases(db)
 
     # -- creating and reading -----------------------------------------------------------------
 
@@ -226,11 +227,10 @@ class ReplayJobs:
     def resumable(self) -> list[str]:
         """Jobs a worker may take: queued ones, and running ones whose holder's lease
         expired."""
-        now = self._clock()
         return [
             job.job_id
             for job in self.active()
-            if job.state is JobState.QUEUED or (job.lease_until or 0.0) < now
+            if job.state is JobState.QUEUED or not self._leases.alive(job.lease_until)
         ]
 
     def claim(self, job_id: str, owner: Owner | None = None, seconds: float = 30.0) -> bool:
@@ -238,7 +238,7 @@ class ReplayJobs:
         under an expired lease (a job being cancelled is ended instead). False when it is
         finished, missing, or another holder's lease is current."""
         me = owner or Owner.current()
-        now = self._clock()
+        now = self._leases.clock()
         with self._db.write() as db:
             row = db.execute(
                 "SELECT status, lease_owner, lease_until FROM replay_jobs WHERE job_id = ?",
@@ -248,7 +248,7 @@ class ReplayJobs:
                 return False
             state = JobState(row[0])
             if state in (JobState.RUNNING, JobState.CANCELLING):
-                if row[1] == me.name or float(row[2] or 0.0) >= now:
+                if row[1] == me.name or self._leases.alive(row[2]):
                     return False
             elif state not in (JobState.QUEUED, JobState.FAILED):
                 return False

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from connector.core.records import Attempt, Reason, Run, Status
 from connector.store.log import ActionLog
-from connector.store.log_query import REPLAYABLE_REASONS, REPLAYABLE_STATUSES
+from connector.store.log_query import is_replayable
 
 # Skips that only say "an earlier action went wrong": a replay of that action carries them.
 BLOCKED = (Reason.STOPPED, Reason.NO_CONTACT)
@@ -87,11 +87,8 @@ def chain_head(log: ActionLog, row_id: int) -> int:
 
 
 def replayable(attempt: Attempt) -> bool:
-    status = attempt.status.value
-    if status in REPLAYABLE_STATUSES:
-        return True
-    code = attempt.reason_code.value if attempt.reason_code else ""
-    return status == "skipped" and code in REPLAYABLE_REASONS
+    code = attempt.reason_code.value if attempt.reason_code else None
+    return is_replayable(attempt.status.value, code)
 
 
 def plan_replay(

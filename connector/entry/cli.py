@@ -37,7 +37,7 @@ from connector.engage.prompts import (
     check_runnable,
     name_key,
 )
-from connector.engine.jobs import JobState, ReplayJobs
+from connector.engine.jobs import JobState
 from connector.entry import cli_account
 from connector.entry.console import DEMO_SEEDED, Console
 from connector.entry.worker import Worker
@@ -570,28 +570,41 @@ def _definitions(path: str, where: str) -> list[Any]:
     return items
 
 
-def _simulate(console: Console, args: argparse.Namespace) -> int:
-    account = _account(console)
+def _stored_prompt(console: Console, name: str) -> Prompt:
+    """The stored prompt named ``name`` (whatever its case and spacing); a broken one is
+    refused with its sentence, an unknown name with the names there are."""
     console.seed_demo_prompts()
-    wanted = name_key(args.prompt)
+    wanted = name_key(name)
     prompt = next((p for p in console.prompts.all() if name_key(p.name) == wanted), None)
-    if prompt is None:
-        broken = next((b for b in console.prompts.broken() if name_key(b.name) == wanted), None)
-        if broken is not None:
-            raise InputError(broken.problem, field=broken.field)
-        raise _Refused(f"No prompt is named {_shown(args.prompt)}. {_prompt_names(console)}")
-    interaction = Interaction(args.interaction)
-    check_runnable(prompt, interaction)  # a stored definition may not run: refused, not sent
-    traits = dict(_pairs(args.trait, "--trait", "KEY=VALUE"))
-    values: dict[int, str] = {}
+    if prompt is not None:
+        return prompt
+    broken = next((b for b in console.prompts.broken() if name_key(b.name) == wanted), None)
+    if broken is not None:
+        raise InputError(broken.problem, field=broken.field)
+    raise _Refused(f"No prompt is named {_shown(name)}. {_prompt_names(console)}")
+
+
+def _form_values(prompt: Prompt, pairs: list[str]) -> dict[int, str]:
+    """``--input LABEL=VALUE`` pairs as form values by input position; an unknown label is
+    refused with the prompt's inputs."""
     labels = {i.label.strip().casefold(): n for n, i in enumerate(prompt.inputs)}
-    for label, value in _pairs(args.input, "--input", "LABEL=VALUE"):
+    values: dict[int, str] = {}
+    for label, value in _pairs(pairs, "--input", "LABEL=VALUE"):
         if label.strip().casefold() not in labels:
             known = ", ".join(f"“{clip(i.label, 41)}”" for i in prompt.inputs) or "none"
             raise _Refused(
                 f"“{clip(prompt.name, 61)}” has no input {_shown(label)}. Its inputs: {known}."
             )
         values[labels[label.strip().casefold()]] = value
+    return values
+
+
+def _simulate(console: Console, args: argparse.Namespace) -> int:
+    account = _account(console)
+    prompt = _stored_prompt(console, args.prompt)
+    interaction = Interaction(args.interaction)
+    traits = dict(_pairs(args.trait, "--trait", "KEY=VALUE"))
+    values = _form_values(prompt, args.input)
     if values and not interaction.submits_form:
         print(
             f"Note: {interaction.label} does not submit the form, so --input is not sent.",
@@ -612,29 +625,14 @@ def _test_action(console: Console, args: argparse.Namespace) -> int:
     of a stored prompt, alone, on ``--email`` or the test contact; it sends the email and, for
     Add Contact and Update Contact Fields, only the ``--input``/``--trait`` values given."""
     account = _account(console)
-    console.seed_demo_prompts()
-    wanted = name_key(args.prompt)
-    prompt = next((p for p in console.prompts.all() if name_key(p.name) == wanted), None)
-    if prompt is None:
-        broken = next((b for b in console.prompts.broken() if name_key(b.name) == wanted), None)
-        if broken is not None:
-            raise InputError(broken.problem, field=broken.field)
-        raise _Refused(f"No prompt is named {_shown(args.prompt)}. {_prompt_names(console)}")
+    prompt = _stored_prompt(console, args.prompt)
     interaction = Interaction(args.interaction)
     configs = prompt.actions_for(interaction)
     if args.action > len(configs):
         has = f"{len(configs)} action{'' if len(configs) == 1 else 's'}"
         which = f"--action takes 1 to {len(configs)}" if configs else "there is nothing to test"
         raise _Refused(f"“{clip(prompt.name, 61)}” has {has} on {interaction.label}: {which}.")
-    labels = {i.label.strip().casefold(): n for n, i in enumerate(prompt.inputs)}
-    values: dict[int, str] = {}
-    for label, value in _pairs(args.input, "--input", "LABEL=VALUE"):
-        if label.strip().casefold() not in labels:
-            known = ", ".join(f"“{clip(i.label, 41)}”" for i in prompt.inputs) or "none"
-            raise _Refused(
-                f"“{clip(prompt.name, 61)}” has no input {_shown(label)}. Its inputs: {known}."
-            )
-        values[labels[label.strip().casefold()]] = value
+    values = _form_values(prompt, args.input)
     run = console.test_action(
         prompt,
         interaction,
@@ -692,7 +690,6 @@ def _action(console: Console, args: argparse.Namespace) -> int:
     prompt.mappings.append(FieldMapping("phone", Source.TRAIT, "phone"))
     values = dict(enumerate([args.email, args.first_name, args.last_name]))
     traits = {"phone": phone} if phone else {}
-    check_runnable(prompt, Interaction.ACCEPT)
     run = console.runner(operator=default_operator(), source="cli", account=account).run(
         prompt, Interaction.ACCEPT, SimulatedUser("", traits), values, dry_run=args.dry_run
     )
@@ -737,10 +734,7 @@ def _report(run: Run, as_json: bool, *, labels: list[str]) -> int:
 def _log(console: Console, args: argparse.Namespace) -> int:
     rows = console.log.page(_log_filter(args), limit=args.limit).rows
     if args.json:
-        for row in rows:
-            for key in ("request", "response", "planned", "checks", "tries", "evidence", "action"):
-                row[key] = json.loads(row[key]) if row.get(key) else None
-        _print_json(rows)
+        _print_json([console.log.entry(row) for row in rows])
         return OK
     for row in rows:
         target = row["target_name"] or row["target_id"] or ""
@@ -800,7 +794,7 @@ def _replay(console: Console, args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"account": account.label, "job": None})
         return OK
-    job = ReplayJobs(console.db).create(
+    job = console.jobs.create(
         rows,
         account=account.label,
         description=description,
@@ -829,10 +823,10 @@ def _run_job(console: Console, job_id: str, as_json: bool) -> int:
             line = f"  #{attempt.retry_of} -> #{attempt.log_id}: {attempt.status.value}"
             print(line + (f": {attempt.reason}" if attempt.reason else ""), file=sys.stderr)
 
-    job = ReplayJobs(console.db).run(job_id, console, on_run=progress)
+    job = console.jobs.run(job_id, console, on_run=progress)
     if job.state is JobState.RUNNING:
         raise ConnectorError(f"Replay job {job_id} is running in another process.")
-    for item in ReplayJobs(console.db).items(job_id):
+    for item in console.jobs.items(job_id):
         if item["state"] == "refused":
             print(f"  #{item['row_id']} not replayed: {item['note']}", file=sys.stderr)
     if as_json:
@@ -847,7 +841,7 @@ def _run_job(console: Console, job_id: str, as_json: bool) -> int:
 
 
 def _jobs(console: Console, args: argparse.Namespace) -> int:
-    jobs = ReplayJobs(console.db)
+    jobs = console.jobs
     if args.cancel:
         job = jobs.cancel(args.cancel)
         print(f"Replay job {job.job_id}: {job.state.value}.")

@@ -98,7 +98,7 @@ class Console:
         self.heartbeat = Heartbeat(self.leases)
         self.claims = Claims(self.db, self.leases)
         self.audit = AuditLog(self.db)
-        self.jobs = ReplayJobs(self.db, clock=wall)
+        self.jobs = ReplayJobs(self.db, self.leases)
         self._sandbox = sandbox
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], AcClient] = {}
@@ -284,17 +284,28 @@ class Console:
     def save_prompt(self, prompt: Prompt, *, operator: str = "", source: str = "prompts") -> Prompt:
         """Create (no id) or update the prompt, and record which, with what changed."""
         edited = prompt.id is not None
-        before = self.prompts.get(prompt.id) if prompt.id is not None else None
+        before = self._stored(prompt.id) if prompt.id is not None else None
         saved = self.prompts.save(prompt)
         self.audit.record(
             AuditKind.PROMPT_EDITED if edited else AuditKind.PROMPT_CREATED,
             saved.name,
-            before=before.to_dict() if before is not None else None,
+            before=before,
             after=saved.to_dict(),
             operator=operator,
             source=source,
         )
         return saved
+
+    def _stored(self, prompt_id: int) -> dict[str, object] | None:
+        """What the store holds for ``prompt_id``, for the audit trail: the definition, or, when
+        it can't be read, its name and why (so a broken prompt can still be replaced or
+        deleted, on the record)."""
+        try:
+            found = self.prompts.get(prompt_id)
+        except InputError as exc:
+            broken = next((b for b in self.prompts.broken() if b.id == prompt_id), None)
+            return {"name": broken.name if broken else f"#{prompt_id}", "unreadable": exc.message}
+        return found.to_dict() if found is not None else None
 
     def duplicate_prompt(
         self, prompt_id: int, *, operator: str = "", source: str = "prompts"
@@ -314,14 +325,14 @@ class Console:
     def delete_prompt(self, prompt_id: int, *, operator: str = "", source: str = "prompts") -> None:
         """Delete the prompt (its rows in the action log are kept); the event keeps what it was.
         Nothing is recorded when it was already gone."""
-        before = self.prompts.get(prompt_id)
+        before = self._stored(prompt_id)
         self.prompts.delete(prompt_id)
         if before is None:
             return
         self.audit.record(
             AuditKind.PROMPT_DELETED,
-            before.name,
-            before=before.to_dict(),
+            str(before.get("name") or f"#{prompt_id}"),
+            before=before,
             after=None,
             operator=operator,
             source=source,
@@ -397,14 +408,14 @@ class Console:
     def work_on_due_run(self) -> bool:
         """Take one due open run (its executor died, a verification is due) and execute it,
         on its own account only. False when nothing is due."""
+        account = self.account()  # unusable: raises before anything is taken
         owner = self.heartbeat.owner.name
         run_id = self.leases.take_due_run(owner)
         if run_id is None:
             return False
         run = self.log.run(run_id)
-        if run is None:  # deleted by retention between the two reads
+        if run is None:  # deleted between the two reads
             return True
-        account = self.account()
         if run.account != account.label:
             # Never on another account: it waits until its own is in effect again.
             self.leases.release_run(run_id, owner, self.leases.clock() + 60.0)

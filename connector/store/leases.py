@@ -44,14 +44,17 @@ class Leases:
         """The expiry of a lease taken or renewed now."""
         return self.clock() + self.seconds
 
+    def alive(self, until: float | None) -> bool:
+        """Whether a lease expiring at ``until`` still has its owner: the one rule of liveness
+        (SQL that takes work states it as ``lease_until < now``)."""
+        return until is not None and until >= self.clock()
+
     def take_due_run(self, owner: str) -> str | None:
         """Lease the open run that is due first and held by nobody (or by an owner whose
         lease expired); None when there is none. Idle workers only read (a look at a small
         partial index); the write lock is taken only to take a run, and the take re-checks."""
         now = self.clock()
-        due = (
-            "status = 'pending' AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
-        )
+        due = "status = 'pending' AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
         with self._db.read() as db:
             found = db.execute(
                 f"SELECT run_id FROM runs WHERE {due} ORDER BY next_at LIMIT 1", [now, now]

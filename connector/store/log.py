@@ -339,6 +339,16 @@ class ActionLog:
             rows = list(db.query("SELECT * FROM action_log WHERE id = ?", [row_id]))
         return _parsed(rows[0]) if rows else None
 
+    @staticmethod
+    def entry(row: dict[str, Any]) -> dict[str, Any]:
+        """A row of ``page`` as JSON-ready data: the attempt's own record (``Attempt.to_dict``,
+        its one serialiser) with the context of its run."""
+        context = ("prompt_id", "prompt_name", "interaction", "account", "source", "operator")
+        return {
+            **_attempt_from(_parsed(row)).to_dict(),
+            **{key: row.get(key) for key in context},
+        }
+
     def attempt(self, row_id: int) -> Attempt | None:
         """The attempt recorded in row ``row_id``, as the runner left it."""
         row = self.get(row_id)

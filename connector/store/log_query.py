@@ -30,6 +30,7 @@ __all__ = [
     "EVERYTHING",
     "REPLAYABLE_REASONS",
     "REPLAYABLE_STATUSES",
+    "is_replayable",
     "Cursor",
     "LogFilter",
     "LogQuery",
@@ -43,6 +44,15 @@ __all__ = [
 # skipped only because of them.
 REPLAYABLE_STATUSES = ("failed", "unknown", "interrupted")
 REPLAYABLE_REASONS = ("no_contact", "stopped", "busy")
+
+
+def is_replayable(status: str, reason_code: str | None) -> bool:
+    """The rule, for one row (the ``replayable`` filter states it in SQL, from the same
+    constants)."""
+    return status in REPLAYABLE_STATUSES or (
+        status == "skipped" and reason_code in REPLAYABLE_REASONS
+    )
+
 
 CHART_DAY_INDEX = "idx_action_log_chart_day"  # db.m012_chart_indexes: day, then every filter
 DAY = "substr(a.created_at, 1, 10)"  # the day a row belongs to, as that index orders it

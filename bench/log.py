@@ -1114,7 +1114,7 @@ def main() -> None:
     lines = [
         _Line(
             "write",
-            "log row: insert + update",
+            "log row: run + plan, pending, outcome",
             _rank(writes, 50),
             _rank(writes, 95),
             TARGET_WRITE_MS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,26 @@ def test_check_runnable_refuses_a_custom_field_id_that_is_no_api_id() -> None:
     ).mappings
     with pytest.raises(InputError, match="is not a contact field"):
         check_runnable(prompt, Interaction.ACCEPT)
+
+
+def test_the_prompts_page_names_an_unreadable_prompt_and_deletes_it_on_the_record(
+    data_dir: Path,
+) -> None:
+    from test_pages import button, run_page
+
+    from connector import AuditKind
+
+    with closing(Console(data_dir / "connector.db")) as console:
+        console.seed_demo_prompts()
+    store_raw(data_dir, NEWSLETTER, "{not json")
+    at = run_page("prompts")
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "can't be opened here" in w.value]
+    assert "Newsletter signup" in warning and "not JSON" in warning
+    button(at, f"Delete “{NEWSLETTER}”").click().run()
+    assert not at.exception
+    with closing(Console(data_dir / "connector.db")) as console:
+        assert [p.name for p in console.prompts.all()] == [BETA]
+        assert console.prompts.broken() == []
+        [deleted] = console.audit.page(kinds=(AuditKind.PROMPT_DELETED,))
+        assert deleted.subject == NEWSLETTER and "not JSON" in str(deleted.before)

@@ -376,3 +376,26 @@ def test_a_limit_is_taken_as_given(cli) -> None:
         cli("action", "add-contact", "--email", f"n{n}@example.com")
     code, out, _ = cli("log", "--limit", "2", "--json")
     assert code == 0 and len(json.loads(out)) == 2
+
+
+def test_a_run_left_for_a_worker_exits_3_and_says_who_finishes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lost answer (the connection drops after the account applied the tag): the command
+    reports the run as not finished (exit 3), never as failed or succeeded, and says when its
+    verification is due and who finishes it."""
+    from factories import FakeClock, action, prompt_with, user
+
+    from connector import ActionType, Console, Interaction
+    from connector.entry.cli import UNFINISHED, _report
+    from connector.sandbox import Fault
+
+    clock = FakeClock()
+    console = Console(tmp_path / "c.db", env={}, sandbox=Sandbox(), clock=clock, sleep=clock.sleep)
+    console.sandbox.inject(Fault("reset", "POST", "/contactTags", commit=True))
+    prompt = prompt_with(action(ActionType.ADD_TAG, "1"))
+    run = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "exit3@x.io"})
+    assert _report(run, False, labels=["Email"]) == UNFINISHED == 3
+    out, err = capsys.readouterr()
+    assert "pending" in out and "Not finished yet" in err and "python -m connector worker" in err
+    console.close()

@@ -264,7 +264,9 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--resume", metavar="JOB", help="run this stopped job to the end here")
     jobs.add_argument("--json", action="store_true", help="print a JSON array")
 
-    worker = commands.add_parser("worker", help="run queued replay jobs until interrupted")
+    worker = commands.add_parser(
+        "worker", help="finish due runs (verifications, resumptions) and replay jobs until Ctrl-C"
+    )
     worker.add_argument(
         "--exit-when-idle",
         type=_seconds("--exit-when-idle"),
@@ -854,15 +856,20 @@ def _jobs(console: Console, args: argparse.Namespace) -> int:
         _print_json([job.to_dict() for job in listed])
         return OK
     for job in listed:
+        orphaned = job.state is JobState.RUNNING and not console.leases.alive(job.lease_until)
+        note = f"  (its worker, {job.owner}, stopped: the next free worker resumes it)"
         print(
             f"{job.job_id}  {job.state.value:<10} {job.created_at}  {job.summary()}  "
-            f"[{job.account}] {job.description}"
+            f"[{job.account}] {job.description}" + (note if orphaned else "")
         )
     return OK
 
 
 def _worker(console: Console, args: argparse.Namespace) -> int:
-    print(f"Worker for {console.db.path}: running replay jobs (Ctrl-C stops).", file=sys.stderr)
+    print(
+        f"Worker for {console.db.path}: finishing due runs and replay jobs (Ctrl-C stops).",
+        file=sys.stderr,
+    )
     Worker(console).run(exit_when_idle=args.exit_when_idle)
     return OK
 

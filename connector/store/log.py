@@ -144,12 +144,15 @@ class ActionLog:
         ``StorageError``: without this record nothing is sent."""
         attempt.status = Status.PENDING
         row = _attempt_row(attempt, run)
+        # Only what changed since the plan: an UPDATE touches every index (and the search
+        # index's trigger) of every column it assigns, whether its value changed or not.
+        changed = {k: row[k] for k in ("status", "contact_id", "planned", "checks", "request")}
         self._flush_outbox()
         with self._db.write() as db:
             updated = db.execute(
-                f"UPDATE action_log SET {', '.join(f'{c} = ?' for c in row)} WHERE id = ? "
+                f"UPDATE action_log SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ? "
                 "AND EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ?)",
-                [*row.values(), attempt.log_id, run.run_id, owner],
+                [*changed.values(), attempt.log_id, run.run_id, owner],
             ).rowcount
         return bool(updated)
 

@@ -964,8 +964,9 @@ def measure_writes(db: Database, log: ActionLog, runs: int) -> list[float]:
         )
         run.attempts = [attempt]
         started = time.perf_counter()
+        run.lease_owner = "bench"
         log.record_plan(run, lease_owner="bench", lease_until=time.time() + 30)  # run + plan
-        log.mark_sending(attempt, run, "bench")
+        log.mark_sending(attempt, run)
         attempt.tries.append(exchange)
         attempt.duration_ms = 210.0
         attempt.finish(Status.SUCCEEDED, evidence=exchange)

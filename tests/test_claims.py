@@ -83,7 +83,7 @@ def test_a_renewed_claim_is_never_taken_over(tmp_path: Path) -> None:
     with Claims(db, leases, owner=holder).hold(KEY, "run-1"):
         for _ in range(5):  # the heartbeat renews every third of a lease
             clock.now += 10
-            assert leases.renew(holder.name) == 1
+            assert leases.renew([holder.name]) == 1
         with pytest.raises(ClaimBusy):
             with claims(db, clock, wait=1.0).hold(KEY, "run-2"):
                 pass

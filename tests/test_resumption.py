@@ -29,6 +29,7 @@ from connector import (
     RunStatus,
     Status,
 )
+from connector.engine.intake import Submission
 from connector.engine.replay import plan_replay
 from connector.sandbox import Fault, Sandbox
 
@@ -242,3 +243,51 @@ def test_crashes_at_any_step_end_as_one_clean_run(
     assert clean.status is RunStatus.SUCCEEDED
     assert account_state(setup, "crash@x.io") == account_state(setup, "clean@x.io")
     setup.close()
+
+
+def test_another_run_waits_while_a_lost_answer_to_the_same_target_is_in_doubt(
+    tmp_path: Path,
+) -> None:
+    """A second click on the same contact and automation, seconds after the first one's answer
+    was lost: it must not send (the first may still land); it waits for that verification,
+    then finds the enrollment and skips. One enrollment, even in a multi-entry automation."""
+    console, sandbox = late_console(tmp_path)
+    prompt = prompt_with(action(ActionType.ADD_TO_AUTOMATION, multi_entry(console)))
+    first = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "twice@x.io"})
+    second = console.runner().run(prompt, Interaction.ACCEPT, user(), {0: "twice@x.io"})
+    waiting = second.attempts[-1]
+    assert waiting.status is Status.PLANNED and waiting.verify_after is not None
+    assert first.run_id in waiting.reason and waiting.tries == []
+    assert len(sandbox.late) == 1  # the second sent nothing
+    sandbox.land()
+    settle(console)
+    done_first, done_second = console.log.run(first.run_id), console.log.run(second.run_id)
+    assert done_first is not None and done_second is not None
+    assert done_first.attempts[-1].reason_code is Reason.VERIFIED
+    assert done_second.attempts[-1].status is Status.SKIPPED
+    assert done_second.attempts[-1].reason_code is Reason.ALREADY_DONE
+    assert done_second.status is RunStatus.SUCCEEDED
+    assert enrollments(console, done_first.contact_id) == 1
+    console.close()
+
+
+def test_two_executors_in_one_process_are_two_lease_owners(tmp_path: Path) -> None:
+    """The Simulator's thread and the dashboard's worker share a process: when one's lease on a
+    run has run out and the other took the run, the first may send nothing more."""
+    console, _ = late_console(tmp_path)
+    first = console.heartbeat.token()
+    prompt = prompt_with(action(ActionType.ADD_TAG, "1"))
+    # A run planned under one token whose lease ran out; another token takes it.
+    again = console.runner().intake.submit(
+        Submission(prompt, Interaction.ACCEPT, user(), {0: "fence2@x.io"}),
+        lease_owner=first,
+        lease_until=console.leases.clock() - 1,  # expired
+    )
+    second = console.heartbeat.token()
+    assert console.leases.take_due_run(second) == again.run_id
+    again.lease_owner = first
+    sync = again.attempts[0]
+    assert console.log.mark_sending(sync, again) is False  # fenced out: nothing is sent
+    again.lease_owner = second
+    assert console.log.mark_sending(sync, again) is True
+    console.close()

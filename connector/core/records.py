@@ -379,6 +379,7 @@ class Run:
     duplicate: bool = False  # intake found this run for a repeated submission
     definition: dict[str, Any] = field(default_factory=dict)  # the prompt as it was submitted
     next_at: float | None = None  # open: when a worker should take it up (epoch seconds)
+    lease_owner: str = ""  # who executes it now (a lease token): the store's fences check it
 
     @property
     def open(self) -> bool:

@@ -64,7 +64,7 @@ class Claims:
         self.poll = poll
         self._clock = clock
         self._sleep = sleep
-        self._stuck: list[tuple[ClaimKey, str]] = []
+        self._stuck: list[tuple[ClaimKey, str, str]] = []
         self._stuck_lock = threading.Lock()
 
     @property
@@ -72,13 +72,15 @@ class Claims:
         return self._owner or Owner.current()
 
     @contextmanager
-    def hold(self, key: ClaimKey, run_id: str) -> Iterator[None]:
-        """Hold the claim on ``key`` for the block; waits while another live run holds it."""
+    def hold(self, key: ClaimKey, run_id: str, holder: str = "") -> Iterator[None]:
+        """Hold the claim on ``key`` for the block, leased to ``holder`` (default: this
+        process); waits while another live run holds it."""
+        holder = holder or self.owner.name
         deadline = self._clock() + self.wait
-        while (holder := self._take(key, run_id)) is not None:
+        while (busy := self._take(key, run_id, holder)) is not None:
             if self._clock() >= deadline:
                 raise ClaimBusy(
-                    f"Another run ({holder}) has been acting on this contact and target for "
+                    f"Another run ({busy}) has been acting on this contact and target for "
                     f"over {self.wait:g} s; not sent, so nothing happens twice. Try again once "
                     "it has finished."
                 )
@@ -86,32 +88,32 @@ class Claims:
         try:
             yield
         finally:
-            self._let_go(key, run_id)
+            self._let_go(key, run_id, holder)
 
-    def _let_go(self, key: ClaimKey, run_id: str) -> None:
+    def _let_go(self, key: ClaimKey, run_id: str, holder: str) -> None:
         """Release after the outcome. If the data file refuses (held locked too long), the
         claim is released by this process's next claim, or by whoever finds it after this
         process ends: the action's own outcome must not be lost to it."""
         try:
-            self._release(key, run_id)
+            self._release(key, run_id, holder)
         except StorageError:
             with self._stuck_lock:
-                self._stuck.append((key, run_id))
+                self._stuck.append((key, run_id, holder))
 
     def _retry_stuck(self) -> None:
         with self._stuck_lock:
             stuck, self._stuck = self._stuck, []
-        for key, run_id in stuck:
-            self._let_go(key, run_id)
+        for key, run_id, holder in stuck:
+            self._let_go(key, run_id, holder)
 
-    def _take(self, key: ClaimKey, run_id: str) -> str | None:
+    def _take(self, key: ClaimKey, run_id: str, holder: str) -> str | None:
         """Take the claim (None), or describe its live holder ("" when it just went away). A
         dead holder's claim is freed. Waiters look before they write, so a crowd waiting for
         one claim does not queue for the write lock."""
         self._retry_stuck()
-        holder = self._holder(key)
-        if holder is not None:
-            return holder
+        current = self._holder(key)
+        if current is not None:
+            return current
         try:
             with self._db.write() as db:
                 db.execute(
@@ -127,7 +129,7 @@ class Claims:
                         *_columns(key),
                         run_id,
                         self.owner.node,
-                        self.owner.name,
+                        holder,
                         self._leases.until(),
                         utc_now(),
                     ],
@@ -148,12 +150,13 @@ class Claims:
             return None  # free, or its owner is gone: ``_take`` replaces it
         return f"run {held[0]}, {Owner.described(held[1])}"
 
-    def _release(self, key: ClaimKey, run_id: str) -> None:
+    def _release(self, key: ClaimKey, run_id: str, holder: str) -> None:
+        """Only the holder's own claim: one taken over since (its lease ran out) is not ours."""
         with self._db.write() as db:
             db.execute(
                 "DELETE FROM claims WHERE account = ? AND contact = ? AND action_type = ? "
-                "AND target_id = ? AND run_id = ?",
-                [*_columns(key), run_id],
+                "AND target_id = ? AND run_id = ? AND lease_owner = ?",
+                [*_columns(key), run_id, holder],
             )
 
 

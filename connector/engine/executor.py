@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -48,7 +48,6 @@ from connector.ac.actions.base import object_in
 from connector.ac.client import AcClient
 from connector.core.errors import ApiError, ConnectorError, StorageError, clip
 from connector.core.models import ActionType, ErrorBehaviour, api_id
-from connector.core.owner import Owner
 from connector.core.records import Attempt, Check, Exchange, Reason, Run, Status
 from connector.engage.display import utc_text
 from connector.engine.claims import ClaimBusy, ClaimKey, Claims
@@ -97,15 +96,12 @@ class Executor:
         self.settle_seconds = settle_seconds
         self.clock = clock
 
-    @property
-    def owner(self) -> Owner:
-        return self.heartbeat.owner
-
-    def execute(self, run: Run) -> Run:
-        """Run what remains of ``run`` (leased to this process) and record where it got: every
-        attempt concluded, or the run open until its next due verification."""
+    def execute(self, run: Run, token: str) -> Run:
+        """Run what remains of ``run`` (leased under ``token``, see ``Heartbeat.token``) and
+        record where it got: every attempt concluded, or the run open until it is next due."""
         lost = False
-        with self.heartbeat.holding():
+        run.lease_owner = token
+        with self.heartbeat.holding(token):
             try:
                 self._execute(run)
             except LeaseLost:
@@ -114,16 +110,17 @@ class Executor:
                 if not lost:
                     run.conclude()
                     run.next_at = self._next_at(run)
-                    self.log.finish_run(run, owner=self.owner.name)
+                    self.log.finish_run(run, owner=token)
         return run
 
     def _next_at(self, run: Run) -> float | None:
+        """When the open run is due again: its first due verification (or deferred attempt),
+        never sooner than a short pause (a run that can't move must not be retaken hot)."""
         if not run.open:
             return None
+        soonest = self.clock() + STORAGE_RETRY_SECONDS
         due = [a.verify_after for a in run.attempts if a.verify_after is not None]
-        if any(a.status is Status.PLANNED for a in run.attempts) and not due:
-            return self.clock() + STORAGE_RETRY_SECONDS  # stopped by the store: try again soon
-        return min(due) if due else self.clock()
+        return max(min(due), soonest) if due else soonest
 
     # -- the order of a run -----------------------------------------------------------------------
 
@@ -134,6 +131,10 @@ class Executor:
                 self._orphaned(run, step)
         if all(s.attempt.done for s in steps):
             return
+        # Found or synced before a crash: its attempts kept it even if the run did not.
+        run.contact_id = run.contact_id or next(
+            (a.contact_id for a in run.attempts if a.contact_id), ""
+        )
         contact = RunContext(run.contact, run.contact_id, mapped=run.mapped)
         sync = steps[0] if steps[0].config.type is ActionType.ADD_CONTACT else None
         rest = steps[1:] if sync is not None else steps
@@ -194,10 +195,12 @@ class Executor:
     def _advance(self, run: Run, step: Step, context: RunContext) -> None:
         """Move one attempt on: run it when planned, verify it when its verification is due."""
         attempt = step.attempt
-        if attempt.verify_after is not None:
-            if attempt.verify_after <= self.clock():
-                self._perform(run, step, context, verify=True)
+        if attempt.verify_after is not None and attempt.verify_after > self.clock():
+            return  # not due yet
+        if attempt.status is Status.UNKNOWN and attempt.verify_after is not None:
+            self._perform(run, step, context, verify=True)
         elif attempt.status is Status.PLANNED:
+            attempt.verify_after = None  # a deferred attempt whose time has come
             self._perform(run, step, context, verify=False)
 
     def _find_contact(self, run: Run, steps: list[Step], contact: RunContext) -> RunContext | None:
@@ -222,11 +225,15 @@ class Executor:
         check = Check("to find the contact", tuple(reads.exchanges), finding, bool(contact_id))
         for step in steps:
             step.attempt.checks.append(check)
-            if not contact_id:
+            if contact_id:
+                continue
+            if step.attempt.status is not Status.PLANNED:  # in doubt: never "not sent"
+                step.attempt.verify_after = self.clock() + self.settle_seconds
+            else:
                 status = Status.FAILED if failed else Status.SKIPPED
                 code = Reason.CHECK_FAILED if failed else Reason.NO_CONTACT
                 step.attempt.finish(status, f"Not sent: {finding}", code=code)
-                self.log.finish(step.attempt, run)
+            self.log.finish(step.attempt, run)
         if not contact_id:
             return None
         run.contact_id = contact_id
@@ -258,7 +265,7 @@ class Executor:
             with self._claim(run, step):
                 if verify:
                     self._verify(run, step, context)
-                else:
+                elif not self._deferred(run, step):
                     self._act(run, step, context)
                 attempt.duration_ms = round(
                     attempt.duration_ms + (time.perf_counter() - started) * 1000, 1
@@ -271,18 +278,18 @@ class Executor:
                 attempt.finish(Status.SKIPPED, exc.message, code=Reason.BUSY)
             self.log.finish(attempt, run)
         except StorageError as exc:
-            # The store refused a write this attempt needed before sending (a budget slot, a
-            # claim, the pending mark): nothing left. It stays planned, and the run open.
-            if attempt.status is Status.PENDING:  # sent: never "not sent"
-                self._lost_answer(attempt, f"The console's data file failed: {exc.message}")
-                self.log.finish(attempt, run)
-            else:
+            # The store refused a write needed before sending (a claim, a budget slot, the
+            # pending mark): no request of this attempt is in flight. An attempt in doubt stays
+            # in doubt; any other goes back to planned. Either way soon again, never hot.
+            if attempt.status is not Status.UNKNOWN:
+                attempt.status = Status.PLANNED
                 attempt.reason = (
                     "Not sent yet: the console's data file refused a write needed before "
-                    f"sending ({exc.message}). Nothing was sent; a worker runs it when the file "
-                    "takes writes again."
+                    f"sending ({exc.message}). A worker runs it when the file takes writes."
                 )
-                attempt.unrecorded = exc.message
+            attempt.verify_after = self.clock() + STORAGE_RETRY_SECONDS
+            attempt.unrecorded = exc.message
+            self.log.finish(attempt, run)
         except LeaseLost:
             raise
         except BaseException as exc:
@@ -295,13 +302,40 @@ class Executor:
                 self.log.finish(attempt, run)
             raise
 
-    def _claim(self, run: Run, step: Step) -> Any:
-        if not step.spec.check_first:
-            return nullcontext()
-        key = ClaimKey(
-            run.account, run.contact_email, step.attempt.action_type.value, step.attempt.target_id
+    def _deferred(self, run: Run, step: Step) -> bool:
+        """Whether the attempt waits (and why) because another run's write to the same
+        contact and target may still land: acting now could do the same thing twice."""
+        key = self._claim_key(run, step)
+        found = self.log.in_doubt(astuple(key), run.run_id) if key is not None else None
+        if found is None:
+            return False
+        other, due = found
+        due = max(due or self.clock() + self.settle_seconds, self.clock() + STORAGE_RETRY_SECONDS)
+        step.attempt.verify_after = due
+        step.attempt.reason = (
+            f"Waiting: run {other} sent this same action to this contact and its outcome is "
+            f"not known yet (its answer was lost). This one checks and acts after that is "
+            f"verified (at {when(due)}), so nothing happens twice."
         )
-        return self.claims.hold(key, run.run_id)
+        return True
+
+    @staticmethod
+    def _claim_key(run: Run, step: Step) -> ClaimKey | None:
+        """The claim an action holds while it acts (None: an upsert, safe to repeat)."""
+        if not step.spec.check_first:
+            return None
+        return ClaimKey(
+            run.account,
+            run.contact_email.lower(),
+            step.attempt.action_type.value,
+            step.attempt.target_id,
+        )
+
+    def _claim(self, run: Run, step: Step) -> Any:
+        key = self._claim_key(run, step)
+        if key is None:
+            return nullcontext()
+        return self.claims.hold(key, run.run_id, run.lease_owner)
 
     def _act(self, run: Run, step: Step, context: RunContext) -> None:
         """Check, record as pending, send, conclude; fills the attempt."""
@@ -336,7 +370,9 @@ class Executor:
         """Record the attempt pending (fenced by the lease), then send with retries."""
         attempt, spec = step.attempt, step.spec
         planned = self._plan_into(attempt, spec, context)
-        if not self.log.mark_sending(attempt, run, self.owner.name):
+        key = self._claim_key(run, step)
+        claim = astuple(key) if key is not None else None
+        if not self.log.mark_sending(attempt, run, claim):
             raise LeaseLost(f"Run {run.run_id} was taken over by another executor.")
         verify = spec.proof(attempt.params, context)
         started = self.client.clock()

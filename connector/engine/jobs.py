@@ -233,11 +233,12 @@ class ReplayJobs:
             if job.state is JobState.QUEUED or not self._leases.alive(job.lease_until)
         ]
 
-    def claim(self, job_id: str, owner: Owner | None = None, seconds: float = 30.0) -> bool:
-        """Lease the job to ``owner`` (default: this process): when queued, failed, or held
-        under an expired lease (a job being cancelled is ended instead). False when it is
-        finished, missing, or another holder's lease is current."""
-        me = owner or Owner.current()
+    def claim(self, job_id: str, holder: str = "", seconds: float = 30.0) -> bool:
+        """Lease the job to ``holder`` (a lease token; default: this process): when queued,
+        failed, or held under an expired lease, whoever held it (a job being cancelled is
+        ended instead). False when it is finished, missing, or its holder's lease is current."""
+        me = Owner.current()
+        holder = holder or me.name
         now = self._leases.clock()
         with self._db.write() as db:
             row = db.execute(
@@ -248,7 +249,7 @@ class ReplayJobs:
                 return False
             state = JobState(row[0])
             if state in (JobState.RUNNING, JobState.CANCELLING):
-                if row[1] == me.name or self._leases.alive(row[2]):
+                if self._leases.alive(row[2]):
                     return False
             elif state not in (JobState.QUEUED, JobState.FAILED):
                 return False
@@ -257,7 +258,7 @@ class ReplayJobs:
                 "UPDATE replay_jobs SET status = ?, owner_host = ?, lease_owner = ?, "
                 "lease_until = ?, started_at = coalesce(started_at, ?), error = NULL "
                 "WHERE job_id = ?",
-                [next_state.value, me.node, me.name, now + seconds, utc_now(), job_id],
+                [next_state.value, me.node, holder, now + seconds, utc_now(), job_id],
             )
         return next_state is JobState.RUNNING
 
@@ -273,15 +274,26 @@ class ReplayJobs:
         """Lease the job and replay its queued rows, in order, until done or cancelled.
         Returns the job as it ended, or as it is when it is finished or another process runs
         it (``owner`` says which)."""
+        return self.run_if_free(job_id, console, on_run=on_run)[0]
+
+    def run_if_free(
+        self,
+        job_id: str,
+        console: JobHost,
+        *,
+        on_run: Callable[[Run], None] | None = None,
+    ) -> tuple[ReplayJob, bool]:
+        """``run``, and whether this call ran it (False: finished, or another holder's)."""
         heartbeat = console.heartbeat
-        claimed = self.claim(job_id, heartbeat.owner, heartbeat.leases.seconds)
+        token = heartbeat.token()
+        claimed = self.claim(job_id, token, heartbeat.leases.seconds)
         job = self.get(job_id)
         if job is None:
             raise ConnectorError(f"No replay job {job_id}.")
         if not claimed:
-            return job
-        with heartbeat.holding():
-            return self._run(job_id, job, console, on_run)
+            return job, False
+        with heartbeat.holding(token):
+            return self._run(job_id, job, console, on_run), True
 
     def _run(
         self,

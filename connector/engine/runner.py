@@ -54,30 +54,29 @@ class Runner:
         run can't be recorded before anything is sent; every later failure is in the record.
         A repeated ``idempotency_key`` returns the first run (``duplicate``), sending nothing."""
         submission = Submission(prompt, interaction, user, form_values, dry_run, idempotency_key)
-        owner = self.executor.owner.name
-        run = self.intake.submit(submission, lease_owner=owner, lease_until=self.leases.until())
-        return self._execute(run)
+        token = self.executor.heartbeat.token()
+        run = self.intake.submit(submission, lease_owner=token, lease_until=self.leases.until())
+        return self._execute(run, token)
 
     def replay(
         self, original: Run, attempts: list[Attempt], *, job_id: str = "", dry_run: bool = False
     ) -> Run:
         """Run ``attempts`` (rows of ``original``) again as a new run; see ``Intake.replay``."""
-        owner = self.executor.owner.name
+        token = self.executor.heartbeat.token()
         run = self.intake.replay(
             original,
             attempts,
             job_id=job_id,
             dry_run=dry_run,
-            lease_owner=owner,
+            lease_owner=token,
             lease_until=self.leases.until(),
         )
-        return self._execute(run)
+        return self._execute(run, token)
 
-    def _execute(self, run: Run) -> Run:
+    def _execute(self, run: Run, token: str) -> Run:
         if run.duplicate or not run.open:
             return run
-        owner = self.executor.owner.name
         if run.next_at and run.next_at > self.leases.clock():
-            self.leases.release_run(run.run_id, owner, run.next_at)  # a worker runs it then
+            self.leases.release_run(run.run_id, token, run.next_at)  # a worker runs it then
             return run
-        return self.executor.execute(run)
+        return self.executor.execute(run, token)

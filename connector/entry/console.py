@@ -18,7 +18,7 @@ from pathlib import Path
 
 from connector.ac.client import AcClient
 from connector.ac.retry import RetryPolicy
-from connector.core.errors import InputError, SettingsError
+from connector.core.errors import ConnectorError, InputError, SettingsError, clip
 from connector.core.models import ActionType, CatalogKind, Interaction, User
 from connector.core.records import Run, SimulatedUser
 from connector.engage.demo import demo_prompts
@@ -409,25 +409,35 @@ class Console:
         """Take one due open run (its executor died, a verification is due) and execute it,
         on its own account only. False when nothing is due."""
         account = self.account()  # unusable: raises before anything is taken
-        owner = self.heartbeat.owner.name
-        run_id = self.leases.take_due_run(owner)
+        token = self.heartbeat.token()
+        run_id = self.leases.take_due_run(token)
         if run_id is None:
             return False
+        later = self.leases.clock() + 60.0
         run = self.log.run(run_id)
         if run is None:  # deleted between the two reads
             return True
         if run.account != account.label:
             # Never on another account: it waits until its own is in effect again.
-            self.leases.release_run(run_id, owner, self.leases.clock() + 60.0)
+            self.leases.release_run(run_id, token, later)
             return False
-        self.executor(account).execute(run)
+        try:
+            self.executor(account).execute(run, token)
+        except Exception as exc:
+            # A run this version can't execute (a row it can't read, a bug) is parked, said,
+            # and retried later: it must not stop the worker or be retaken hot.
+            self.leases.release_run(run_id, token, later)
+            raise ConnectorError(
+                f"Run {run_id} could not be executed ({type(exc).__name__}: {clip(str(exc))}); "
+                "it is tried again in a minute."
+            ) from exc
         return True
 
     def work_on_free_job(self) -> bool:
         """Run one replay job nobody holds (queued, or its holder's lease expired)."""
         for job_id in self.jobs.resumable():
-            self.jobs.run(job_id, self)  # a no-op when another worker leased it first
-            return True
+            if self.jobs.run_if_free(job_id, self)[1]:
+                return True
         return False
 
     def test_action(

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from connector.core.errors import ConnectorError
+from connector.core.errors import ConnectorError, clip
 
 if TYPE_CHECKING:
     from connector.entry.console import Console
@@ -46,6 +46,8 @@ class Worker:
                 worked = step() or worked
             except ConnectorError as exc:  # the store refused, the account is unusable: later
                 self.errors = [*self.errors[-9:], exc.message]
+            except Exception as exc:  # a bug must not stop the loop that finishes everyone's work
+                self.errors = [*self.errors[-9:], f"{type(exc).__name__}: {clip(str(exc))}"]
         return worked
 
     def start(self) -> None:

@@ -425,6 +425,17 @@ def m013_durable_runs(db: sqlite_utils.Database) -> None:
         db.table(table).add_column("lease_until", float)
 
 
+@migrations()
+def m014_lease_owners(db: sqlite_utils.Database) -> None:
+    """The heartbeat renews every lease of its owners every few seconds: an index walk over the
+    few leased rows, not a scan of every run ever logged."""
+    for table in ("runs", "claims", "replay_jobs"):
+        db.execute(
+            f"CREATE INDEX idx_{table}_lease_owner ON {table} (lease_owner) "
+            "WHERE lease_owner IS NOT NULL"
+        )
+
+
 class Database:
     """The SQLite file at ``path`` (created with its parents on first use). Thread-safe."""
 

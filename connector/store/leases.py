@@ -14,7 +14,7 @@ in sync, as any lease-based system needs); ``clock`` is injected so tests don't 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from connector.store.db import Database
 
@@ -98,13 +98,19 @@ class Leases:
             ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
-    def renew(self, owner: str) -> int:
-        """Push back the expiry of every lease ``owner`` holds; returns how many."""
-        until = self.until()
+    def renew(self, owners: Collection[str]) -> int:
+        """Push back the expiry of every lease the ``owners`` still hold; returns how many. A
+        lease that already expired is not revived: its work may have been taken over."""
+        if not owners:
+            return 0
+        now = self.clock()
+        marks = ", ".join("?" * len(owners))
         renewed = 0
         with self._db.write() as db:
             for table in _LEASED:
                 renewed += db.execute(
-                    f"UPDATE {table} SET lease_until = ? WHERE lease_owner = ?", [until, owner]
+                    f"UPDATE {table} SET lease_until = ? WHERE lease_owner IN ({marks}) "
+                    "AND lease_until >= ?",
+                    [now + self.seconds, *owners, now],
                 ).rowcount
         return renewed

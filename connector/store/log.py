@@ -28,7 +28,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,6 +90,7 @@ class AlreadyReplayed(ConnectorError):
 
 
 _JSON_COLUMNS = ("request", "response", "planned", "checks", "tries", "evidence", "action")
+_CONCLUDED = "status NOT IN ('planned', 'pending') AND verify_after IS NULL"
 _REPLAY_BLOCKERS = ("planned", "pending", "succeeded", "skipped", "unknown")
 
 
@@ -137,24 +138,53 @@ class ActionLog:
                 _write_plan(db, run, lease_owner, lease_until)
         return self.run(str(earlier[0])) if earlier is not None else None
 
-    def mark_sending(self, attempt: Attempt, run: Run, owner: str) -> bool:
+    def mark_sending(
+        self, attempt: Attempt, run: Run, claim: tuple[str, str, str, str] | None = None
+    ) -> bool:
         """Record that ``attempt``'s request is about to leave (``pending``, with the checks
-        that decided to send it), only while ``owner`` still holds the run's lease: False when
-        another executor has taken the run over (then nothing may be sent). Raises
-        ``StorageError``: without this record nothing is sent."""
-        attempt.status = Status.PENDING
-        row = _attempt_row(attempt, run)
+        that decided to send it), only while ``run.lease_owner`` still holds the run and, for
+        an action that claims its target, the claim ``(account, contact, action, target)``.
+        False when another executor has taken either over: then nothing may be sent. Raises
+        ``StorageError``: without this record nothing is sent (``attempt`` stays as it was)."""
+        row = _attempt_row(replace(attempt, status=Status.PENDING), run)
         # Only what changed since the plan: an UPDATE touches every index (and the search
         # index's trigger) of every column it assigns, whether its value changed or not.
         changed = {k: row[k] for k in ("status", "contact_id", "planned", "checks", "request")}
+        fence = "EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ?)"
+        args: list[Any] = [run.run_id, run.lease_owner]
+        if claim is not None:
+            fence += (
+                " AND EXISTS (SELECT 1 FROM claims WHERE account = ? AND contact = ? AND "
+                "action_type = ? AND target_id = ? AND run_id = ? AND lease_owner = ?)"
+            )
+            args += [*claim, run.run_id, run.lease_owner]
         self._flush_outbox()
         with self._db.write() as db:
             updated = db.execute(
-                f"UPDATE action_log SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ? "
-                "AND EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ?)",
-                [*changed.values(), attempt.log_id, run.run_id, owner],
+                f"UPDATE action_log SET {', '.join(f'{c} = ?' for c in changed)} "
+                f"WHERE id = ? AND {fence}",
+                [*changed.values(), attempt.log_id, *args],
             ).rowcount
+        if updated:
+            attempt.status = Status.PENDING
         return bool(updated)
+
+    def in_doubt(
+        self, claim: tuple[str, str, str, str], except_run: str
+    ) -> tuple[str, float | None] | None:
+        """Whether another run's write to this (account, contact, action, target) may still
+        land: its row is ``pending`` (its executor died mid-request) or ``unknown`` awaiting
+        verification. Returns (that run, when its verification is due; None: not set yet)."""
+        account, contact, action_type, target_id = claim
+        with self._db.read() as db:
+            row = db.execute(
+                "SELECT run_id, verify_after FROM action_log WHERE contact_email = ? "
+                "AND action_type = ? AND target_id = ? AND account = ? AND run_id != ? "
+                "AND (status = 'pending' OR (status = 'unknown' AND verify_after IS NOT NULL)) "
+                "ORDER BY id DESC LIMIT 1",
+                [contact, action_type, target_id, account, except_run],
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else None
 
     def finish_run(self, run: Run, *, owner: str = "") -> None:
         """Record the run's state (concluded, or open until ``run.next_at``) and give back
@@ -167,12 +197,13 @@ class ActionLog:
 
         def write() -> None:
             with self._db.write() as db:
+                # Only its holder records a run's state and gives the lease back: an executor
+                # whose lease was taken over must not overwrite what the new one records.
                 db.execute(
                     f"UPDATE runs SET {', '.join(f'{c} = ?' for c in values)}, "
-                    "lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END, "
-                    "lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END "
-                    "WHERE run_id = ?",
-                    [*values.values(), owner, owner, run.run_id],
+                    "lease_owner = NULL, lease_until = NULL WHERE run_id = ? "
+                    "AND (lease_owner = ? OR lease_owner IS NULL)",
+                    [*values.values(), run.run_id, owner],
                 )
 
         run.unrecorded = self._persist(write, "the run's outcome")
@@ -187,9 +218,13 @@ class ActionLog:
         attempt.started_at = attempt.started_at or utc_now()
         row = _attempt_row(attempt, run)
 
+        # An outcome is evidence and always written; an open state (in doubt, deferred, not
+        # sent yet) never replaces an outcome another executor recorded meanwhile.
+        where = "id = ?" if attempt.done else f"id = ? AND NOT ({_CONCLUDED})"
+
         def write() -> None:
             with self._db.write() as db:
-                _update(db, "action_log", row, "id = ?", [attempt.log_id])
+                _update(db, "action_log", row, where, [attempt.log_id])
 
         what = f"{attempt.label} {attempt.target}".strip()
         attempt.unrecorded = self._persist(write, f"the outcome of {what}")

@@ -68,18 +68,6 @@ class Leases:
             ).rowcount
         return str(found[0]) if taken else None
 
-    def take_run(self, run_id: str, owner: str) -> bool:
-        """Lease ``run_id`` when it is open and free (or already ``owner``'s)."""
-        now = self.clock()
-        with self._db.write() as db:
-            taken = db.execute(
-                "UPDATE runs SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND "
-                "status = 'pending' AND (lease_owner IS NULL OR lease_owner = ? OR "
-                "lease_until < ?)",
-                [owner, now + self.seconds, run_id, owner, now],
-            ).rowcount
-        return bool(taken)
-
     def release_run(self, run_id: str, owner: str, next_at: float | None) -> None:
         """Give the run back; ``next_at`` is when it is due again (None: it is concluded)."""
         with self._db.write() as db:
@@ -88,15 +76,6 @@ class Leases:
                 "WHERE run_id = ? AND lease_owner = ?",
                 [next_at, run_id, owner],
             )
-
-    def next_due(self) -> float | None:
-        """When the earliest open run is due (for a worker deciding how long to sleep)."""
-        with self._db.read() as db:
-            row = db.execute(
-                "SELECT min(max(next_at, coalesce(lease_until, 0))) FROM runs "
-                "WHERE status = 'pending'"
-            ).fetchone()
-        return float(row[0]) if row and row[0] is not None else None
 
     def renew(self, owners: Collection[str]) -> int:
         """Push back the expiry of every lease the ``owners`` still hold; returns how many. A
